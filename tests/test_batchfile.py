@@ -1,0 +1,45 @@
+import orjson
+import pytest
+
+from zenbatch.batchfile import read_batch_file
+from zenbatch.errors import DatasetError, InputValidationError
+
+
+def write(path, records):
+    path.write_bytes(b"".join((r if isinstance(r, bytes) else orjson.dumps(r)) + b"\n" for r in records))
+    return path
+
+
+def line(cid, url="/v1/chat/completions", model="gpt-4o-mini", **body):
+    return {"custom_id": cid, "method": "POST", "url": url, "body": {"model": model, "messages": [{"role": "user", "content": "hi"}], **body}}
+
+
+def test_valid_file_streams_chunks_with_tokens(tmp_path):
+    path = write(tmp_path / "in.jsonl", [line(f"c{i}", max_tokens=5) for i in range(5)])
+    chunks = list(read_batch_file(path, chunk_lines=2))
+    assert [len(c.lines) for c in chunks] == [2, 2, 1]
+    assert chunks[0].prompt_tokens[0] == 8 and chunks[0].output_tokens[0] == 5
+
+
+def test_every_bad_line_is_named(tmp_path):
+    path = write(tmp_path / "in.jsonl", [
+        line("a"), b"{not json", line("a"), line("b", url="/v1/embeddings"), line("c", model="gpt-4o"),
+        line("d", stream=True), {"custom_id": "e", "method": "GET", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}},
+        {"method": "POST"},
+    ])  # fmt: skip
+    with pytest.raises(InputValidationError) as info:
+        list(read_batch_file(path))
+    found = {(p.line, p.code) for p in info.value.problems}
+    assert found == {
+        (2, "invalid_json_line"), (3, "duplicate_custom_id"), (4, "url_mismatch"), (5, "model_mismatch"),
+        (6, "invalid_request"), (7, "invalid_request"), (8, "missing_custom_id"),
+    }  # fmt: skip
+    assert "in.jsonl" in str(info.value)
+
+
+def test_empty_and_non_jsonl_files_are_refused(tmp_path):
+    with pytest.raises(InputValidationError, match="no request lines"):
+        list(read_batch_file(write(tmp_path / "e.jsonl", [])))
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(DatasetError, match="must be .jsonl"):
+        list(read_batch_file(tmp_path / "x.json"))

@@ -1,0 +1,66 @@
+import pytest
+
+from zenbatch.config import JobConfig
+from zenbatch.errors import BudgetExceededError, ConfigError, InputValidationError
+from zenbatch.estimate import estimate_job
+from zenbatch.tokens import TokenCounter
+from tests.helpers import read_lines
+
+
+def job(tmp_path, rows, **extra):
+    data = tmp_path / "data.csv"
+    data.write_text("id,text\n" + "".join(f"r{i},{t}\n" for i, t in enumerate(rows)))
+    return JobConfig.model_validate({
+        "name": "t", "dataset": {"path": str(data)},
+        "template": {"model": "gpt-4o-mini", "system_prompt": "Be brief.", "user_template": "{text}", "id_column": "id",
+                     "parameters": {"max_tokens": 7}},
+        **extra,
+    })  # fmt: skip
+
+
+def test_estimate_counts_every_request_like_openai_and_prices_it(tmp_path):
+    config = job(tmp_path, ["hello there", "general kenobi"], provider={"kind": "openai", "limits": {"max_requests": 1}})
+    estimate = estimate_job(config, per_request=True)
+    counter = TokenCounter("gpt-4o-mini")
+    expected = {
+        f"r{i}": counter.count_messages([{"role": "system", "content": "Be brief."}, {"role": "user", "content": t}])
+        for i, t in enumerate(["hello there", "general kenobi"])
+    }
+    assert estimate.per_request == expected
+    assert [s.prompt_tokens for s in estimate.shards] == [expected["r0"], expected["r1"]]
+    assert estimate.output_tokens == 14
+    price = (sum(expected.values()) * 0.15 + 14 * 0.60) / 1e6
+    assert estimate.total.realtime == pytest.approx(price)
+    assert estimate.total.batch == pytest.approx(price / 2)
+
+
+def test_estimate_writes_shards_only_when_asked(tmp_path):
+    config = job(tmp_path, ["a", "b", "c"])
+    estimate_job(config)
+    assert not (tmp_path / "out").exists()
+    estimate = estimate_job(config, out_dir=tmp_path / "out")
+    assert [line["custom_id"] for line in read_lines(estimate.shards[0].path)] == ["r0", "r1", "r2"]
+
+
+def test_budget_and_validation_stop_before_writing(tmp_path):
+    with pytest.raises(BudgetExceededError):
+        estimate_job(job(tmp_path, ["a"], budget_usd=0.0), out_dir=None)
+    bad = job(tmp_path, ["a", ""])
+    with pytest.raises(InputValidationError, match="row 1"):
+        estimate_job(bad, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_config_without_dataset_says_what_to_add():
+    config = JobConfig.model_validate({"template": {"model": "gpt-4o-mini", "user_template": "{t}"}})
+    with pytest.raises(ConfigError, match="dataset.path"):
+        estimate_job(config)
+
+
+def test_config_refuses_unknown_keys(tmp_path):
+    path = tmp_path / "job.yaml"
+    path.write_text("template: {model: m, user_template: '{t}'}\nprovider: {kind: openai, api_key: sk-123}\n")
+    with pytest.raises(ConfigError) as info:
+        JobConfig.from_yaml(path)
+    assert "provider.api_key" in str(info.value)
+    assert "sk-123" not in str(info.value)

@@ -1,0 +1,5 @@
+"""``python -m zenbatch`` runs the CLI."""
+
+from zenbatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Job configs: dataset, template, provider, limits, prices and budget, from one YAML file.
+
+Paths in a config are relative to the config file. Secrets never sit in a config: providers
+take keys from the environment or a ZenML secret, named here only by the variable's name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zenbatch.dialects import Dialect, ProviderKind
+from zenbatch.pricing import PriceTable
+from zenbatch.templates import RequestTemplate, from_mapping, load_yaml
+
+
+class DatasetConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    limit: int | None = Field(default=None, gt=0, description="use only the first N rows")
+
+
+class ProviderConfig(BaseModel):
+    """Which batch provider runs the job, and how to reach it.
+
+    Attributes:
+        kind: openai (also any host speaking its batch protocol), azure, or local.
+        base_url: the API base URL (OpenAI-compatible hosts, the local server).
+        api_key_env: the environment variable holding the key (never the key itself).
+        api_key_secret: a ZenML secret (``name.key``) holding the key, used by pipeline steps.
+        organization / project: OpenAI organization and project ids.
+        azure_endpoint: ``https://RESOURCE.openai.azure.com`` for Azure.
+        api_version: the Azure api-version (legacy style), e.g. ``2024-10-21``.
+        api_style: Azure ``legacy`` (api-version) or ``v1`` (``/openai/v1/`` base URL).
+        deployment: the Azure batch deployment name, written as each line's model.
+        auth: Azure ``key`` or ``entra_id`` (DefaultAzureCredential).
+        limits: overrides of the provider's per-file limits.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ProviderKind = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api_key_secret: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+    api_style: Literal["legacy", "v1"] = "legacy"
+    deployment: str | None = None
+    auth: Literal["key", "entra_id"] = "key"
+    limits: dict[str, int | None] = Field(default_factory=dict)
+
+    def dialect(self) -> Dialect:
+        return Dialect.for_provider(self.kind, api_style=self.api_style, deployment=self.deployment, limits=self.limits)
+
+
+class JobConfig(BaseModel):
+    """Everything needed to build, plan and price a batch job."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "batch"
+    dataset: DatasetConfig | None = None
+    template: RequestTemplate
+    provider: ProviderConfig = Field(default_factory=ProviderConfig)
+    sharding: bool = True
+    budget_usd: float | None = Field(default=None, ge=0)
+    pricing: dict[str, Any] | None = None
+    base_dir: str = "."
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> JobConfig:
+        path = Path(path)
+        data = load_yaml(path)
+        data.setdefault("base_dir", str(path.resolve().parent))
+        return from_mapping(cls, data, str(path))
+
+    def resolve(self, relative: str) -> Path:
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    def price_table(self) -> PriceTable:
+        return PriceTable.default().with_overrides(self.pricing)

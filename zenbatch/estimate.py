@@ -1,0 +1,208 @@
+"""Estimates: shards, tokens and cost of a job at batch and realtime prices, before any upload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel
+
+from zenbatch.batchfile import BatchFileSummary, peek_batch_file, read_batch_file
+from zenbatch.config import JobConfig
+from zenbatch.datasets import read_dataset
+from zenbatch.dialects import Dialect
+from zenbatch.pricing import Cost, PriceTable, check_budget, cost_of
+from zenbatch.requests import RequestChunk, RequestSet, build_requests
+from zenbatch.shards import ShardPlan, plan_shards
+from zenbatch.tokens import TokenCounter
+
+
+class ShardEstimate(BaseModel):
+    index: int
+    requests: int
+    bytes: int
+    sha256: str
+    prompt_tokens: int
+    output_tokens: int
+    cost: Cost
+    path: str | None = None
+
+
+class Estimate(BaseModel):
+    """What a job will cost, shard by shard.
+
+    Attributes:
+        model: the model written in the lines; ``pricing_model`` the one priced and tokenized.
+        tokens_exact: False when the tokenizer was guessed (unknown model): counts are approximate.
+        output_tokens: expected output tokens (max_tokens per request, or the configured expectation).
+        per_request: prompt tokens by custom_id, when asked for.
+    """
+
+    source: str
+    endpoint: str | None
+    model: str | None
+    pricing_model: str | None
+    encoding: str
+    tokens_exact: bool
+    prices_as_of: str
+    currency: str
+    requests: int
+    bytes: int
+    prompt_tokens: int
+    output_tokens: int
+    shards: list[ShardEstimate]
+    total: Cost
+    budget_usd: float | None = None
+    per_request: dict[str, int] | None = None
+
+
+def estimate_plan(
+    plan: ShardPlan,
+    table: PriceTable,
+    *,
+    source: str,
+    endpoint: str | None,
+    model: str | None,
+    pricing_model: str | None,
+    counter: TokenCounter,
+    budget_usd: float | None = None,
+) -> Estimate:
+    price = table.require(pricing_model or model or "")
+    shards = [
+        ShardEstimate(
+            index=s.index,
+            requests=s.requests,
+            bytes=s.bytes,
+            sha256=s.sha256,
+            prompt_tokens=s.prompt_tokens,
+            output_tokens=s.output_tokens,
+            cost=cost_of(table, price, s.prompt_tokens, s.output_tokens),
+            path=s.path,
+        )
+        for s in plan.shards
+    ]
+    total = sum((s.cost for s in shards), Cost())
+    return Estimate(
+        source=source,
+        endpoint=endpoint,
+        model=model,
+        pricing_model=pricing_model,
+        encoding=counter.encoding,
+        tokens_exact=counter.exact,
+        prices_as_of=str(table.as_of),
+        currency=table.currency,
+        requests=plan.requests,
+        bytes=plan.bytes,
+        prompt_tokens=plan.prompt_tokens,
+        output_tokens=plan.output_tokens,
+        shards=shards,
+        total=total,
+        budget_usd=budget_usd,
+    )
+
+
+def _recording(chunks: Iterable[RequestChunk], into: dict[str, int] | None) -> Iterator[RequestChunk]:
+    for chunk in chunks:
+        if into is not None and chunk.prompt_tokens is not None:
+            into.update(zip(chunk.custom_ids, chunk.prompt_tokens))
+        yield chunk
+
+
+def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> RequestSet:
+    """The job's dataset, validated against its template."""
+    source = None
+    if frame is None:
+        if config.dataset is None:
+            from zenbatch.errors import ConfigError
+
+            raise ConfigError("the config has no dataset: add dataset.path (a .csv, .parquet or .jsonl file)")
+        path = config.resolve(config.dataset.path)
+        frame = read_dataset(path)
+        if config.dataset.limit:
+            frame = frame.head(config.dataset.limit)
+        source = str(path)
+    root = config.resolve(config.template.image_root) if config.template.image_root else None
+    return build_requests(frame, config.template, config.provider.dialect(), source=source, image_root=root)
+
+
+def estimate_job(
+    config: JobConfig,
+    frame: pd.DataFrame | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    per_request: bool = False,
+    enforce_budget: bool = True,
+) -> Estimate:
+    """Validate, plan (and with ``out_dir`` write) the shards of a job, and price them.
+
+    Raises:
+        InputValidationError, LimitError: bad rows or limits, before anything is written.
+        BudgetExceededError: above ``budget_usd``, when ``enforce_budget``.
+    """
+    requests = load_requests(config, frame)
+    template = config.template
+    counter = TokenCounter(template.pricing_model)
+    recorded: dict[str, int] | None = {} if per_request else None
+    plan = plan_shards(
+        _recording(requests.iter_chunks(counter=counter), recorded),
+        requests.dialect.limits,
+        out_dir=out_dir,
+        sharding=config.sharding,
+        embeddings=template.endpoint == "/v1/embeddings",
+        source=config.dataset.path if config.dataset else None,
+    )
+    table = config.price_table()
+    estimate = estimate_plan(
+        plan,
+        table,
+        source=config.dataset.path if config.dataset else "dataframe",
+        endpoint=requests.url,
+        model=requests.model,
+        pricing_model=template.pricing_model,
+        counter=counter,
+        budget_usd=config.budget_usd,
+    )
+    estimate.per_request = recorded
+    if enforce_budget:
+        check_budget(estimate.total, config.budget_usd, table.currency)
+    return estimate
+
+
+def estimate_file(
+    path: str | Path,
+    *,
+    dialect: Dialect | None = None,
+    table: PriceTable | None = None,
+    base_model: str | None = None,
+    expected_output_tokens: int | None = None,
+    per_request: bool = False,
+    budget_usd: float | None = None,
+) -> Estimate:
+    """Validate, plan and price an existing batch input file."""
+    dialect = dialect or Dialect()
+    table = table or PriceTable.default()
+    url, model = peek_batch_file(path) if Path(path).is_file() else (None, None)
+    counter = TokenCounter(base_model or model or "")
+    summary = BatchFileSummary()
+    recorded: dict[str, int] | None = {} if per_request else None
+    chunks = read_batch_file(path, counter=counter, expected_output_tokens=expected_output_tokens, summary=summary)
+    plan = plan_shards(
+        _recording(chunks, recorded),
+        dialect.limits,
+        embeddings=bool(url and url.endswith("/embeddings")),
+        source=str(path),
+    )
+    estimate = estimate_plan(
+        plan,
+        table,
+        source=str(path),
+        endpoint=summary.url,
+        model=summary.model,
+        pricing_model=base_model or summary.model,
+        counter=counter,
+        budget_usd=budget_usd,
+    )
+    estimate.per_request = recorded
+    check_budget(estimate.total, budget_usd, table.currency)
+    return estimate

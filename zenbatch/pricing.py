@@ -1,0 +1,128 @@
+"""Prices and costs: a dated price table kept as data, batch against realtime.
+
+The table ships as ``zenbatch/data/prices.yaml``; a job config may override entries or the
+whole table. Costs are in the table's currency; batch prices are ``batch_discount`` times the
+realtime (standard) price.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from zenbatch.errors import BudgetExceededError, ConfigError
+
+PER_TOKENS = 1_000_000
+
+
+class ModelPrice(BaseModel):
+    """Realtime price per 1M tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+
+
+class PriceTable(BaseModel):
+    """A dated price table."""
+
+    model_config = ConfigDict(extra="forbid")
+    as_of: date
+    currency: str = "USD"
+    batch_discount: float = Field(default=0.5, gt=0, le=1)
+    models: dict[str, ModelPrice]
+
+    @classmethod
+    def default(cls) -> PriceTable:
+        text = resources.files("zenbatch.data").joinpath("prices.yaml").read_text(encoding="utf-8")
+        return cls.model_validate(yaml.safe_load(text))
+
+    def with_overrides(self, overrides: dict[str, Any] | None) -> PriceTable:
+        """A copy with a config's ``pricing:`` section applied (entries merged by model)."""
+        if not overrides:
+            return self
+        data = self.model_dump()
+        models = {**data["models"], **(overrides.get("models") or {})}
+        merged = {**data, **{k: v for k, v in overrides.items() if k != "models"}, "models": models}
+        try:
+            return PriceTable.model_validate(merged)
+        except ValueError as exc:
+            raise ConfigError(f"invalid pricing override: {exc}") from None
+
+    def price(self, model: str) -> ModelPrice | None:
+        """The price of a model: exact name, else the longest known prefix (dated snapshots)."""
+        if model in self.models:
+            return self.models[model]
+        matches = [name for name in self.models if model.startswith(name + "-") or model.startswith(name + ":")]
+        return self.models[max(matches, key=len)] if matches else None
+
+    def require(self, model: str) -> ModelPrice:
+        found = self.price(model)
+        if found is None:
+            raise ConfigError(
+                f"no price for model {model!r} in the price table (as of {self.as_of}); add it under "
+                f"pricing.models.{model} in your config, or set template.base_model to a priced model"
+            )
+        return found
+
+
+class Cost(BaseModel):
+    """Input and output cost, at batch and at realtime prices."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    input_batch: float = 0.0
+    output_batch: float = 0.0
+    input_realtime: float = 0.0
+    output_realtime: float = 0.0
+
+    @property
+    def batch(self) -> float:
+        return self.input_batch + self.output_batch
+
+    @property
+    def realtime(self) -> float:
+        return self.input_realtime + self.output_realtime
+
+    @property
+    def saved(self) -> float:
+        return self.realtime - self.batch
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(**{k: getattr(self, k) + getattr(other, k) for k in Cost.model_fields})
+
+
+def cost_of(
+    table: PriceTable,
+    price: ModelPrice,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int = 0,
+) -> Cost:
+    """The cost of some tokens at one model's prices."""
+    cached = min(cached_tokens, input_tokens)
+    cached_price = price.cached_input if price.cached_input is not None else price.input
+    realtime_in = ((input_tokens - cached) * price.input + cached * cached_price) / PER_TOKENS
+    realtime_out = output_tokens * price.output / PER_TOKENS
+    return Cost(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        input_batch=realtime_in * table.batch_discount,
+        output_batch=realtime_out * table.batch_discount,
+        input_realtime=realtime_in,
+        output_realtime=realtime_out,
+    )
+
+
+def check_budget(total: Cost, budget: float | None, currency: str = "USD") -> None:
+    """Refuse to go on when the batch cost is above the budget."""
+    if budget is not None and total.batch > budget:
+        raise BudgetExceededError(
+            f"the estimated batch cost {total.batch:.4f} {currency} is above the budget of {budget:.4f} {currency}; "
+            "nothing was submitted. Raise budget_usd, lower max_tokens, or submit fewer rows"
+        )

@@ -1,0 +1,157 @@
+"""HTTP routes: the OpenAI Files and Batches API, under ``/v1``, ``/openai`` and ``/openai/v1``.
+
+``/v1/...`` is OpenAI's layout; ``/openai/...?api-version=...`` is what ``AzureOpenAI(azure_endpoint=...)``
+sends; ``/openai/v1/...`` is Azure's v1 API. With an API key set, every route needs it as
+``Authorization: Bearer KEY`` or ``api-key: KEY``. Every failure answers an OpenAI error body.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from zenbatch.server.apierror import ApiError, error_body, invalid
+from zenbatch.server.objects import BatchCreate
+from zenbatch.server.service import BatchService
+from zenbatch.server.uploads import receive_upload
+
+
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+def _auth(api_key: str | None) -> Callable[[Request], None]:
+    expected = api_key.encode() if api_key else None
+
+    def check(request: Request) -> None:
+        if expected is None:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        given = token.strip() if scheme.lower() == "bearer" else request.headers.get("api-key", "")
+        if not given or not hmac.compare_digest(given.encode(), expected):
+            raise ApiError(
+                401,
+                "Incorrect API key provided. Send the key this server was started with (--api-key) as "
+                "'Authorization: Bearer KEY' or 'api-key: KEY'.",
+                code="invalid_api_key",
+            )
+
+    return check
+
+
+def _require_api_version(request: Request) -> None:
+    if not request.query_params.get("api-version"):
+        raise invalid("Missing required query parameter 'api-version' (e.g. api-version=2024-10-21).", "api-version")
+
+
+def _routes(service: BatchService) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/files")
+    async def create_file(request: Request) -> Response:
+        upload = await receive_upload(
+            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(),
+            service.store.files_dir, service.settings.max_upload_bytes,
+        )  # fmt: skip
+        return _json(service.create_file(upload))
+
+    @router.get("/files")
+    def list_files(
+        purpose: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 10_000,
+        order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
+        after: str | None = None,
+    ) -> Response:
+        return _json(service.list_files(purpose=purpose, limit=limit, order=order, after=after))
+
+    @router.get("/files/{file_id}")
+    def retrieve_file(file_id: str) -> Response:
+        return _json(service.get_file(file_id))
+
+    @router.delete("/files/{file_id}")
+    def delete_file(file_id: str) -> Response:
+        return _json(service.delete_file(file_id))
+
+    @router.get("/files/{file_id}/content")
+    def file_content(file_id: str) -> Response:
+        return FileResponse(service.file_content(file_id), media_type="application/octet-stream")
+
+    @router.post("/batches")
+    async def create_batch(request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body = BatchCreate.model_validate_json(raw or b"{}")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            param = ".".join(str(p) for p in first["loc"]) or None
+            message = first["msg"].removeprefix("Value error, ")
+            if first["type"] == "missing":
+                message = f"Missing required parameter: '{param}'."
+            raise invalid(message, param) from exc
+        return _json(service.create_batch(body))
+
+    @router.get("/batches")
+    def list_batches(limit: Annotated[int, Query(ge=1, le=100)] = 20, after: str | None = None) -> Response:
+        return _json(service.list_batches(limit=limit, after=after))
+
+    @router.get("/batches/{batch_id}")
+    def retrieve_batch(batch_id: str) -> Response:
+        return _json(service.get_batch(batch_id))
+
+    @router.post("/batches/{batch_id}/cancel")
+    def cancel_batch(batch_id: str) -> Response:
+        return _json(service.cancel_batch(batch_id))
+
+    return router
+
+
+def create_app(service: BatchService, *, manage_service: bool = True) -> FastAPI:
+    """The ASGI app over a BatchService.
+
+    Args:
+        manage_service: start the service's scheduler when the app starts and stop it when the
+            app stops (the CLI). LocalBatchServer manages the service itself and passes False.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_service:
+            service.start()
+        try:
+            yield
+        finally:
+            if manage_service:
+                service.stop()
+
+    app = FastAPI(title="zenbatch local batch server", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    auth = Depends(_auth(service.settings.api_key))
+    routes = _routes(service)
+    app.include_router(routes, prefix="/v1", dependencies=[auth])
+    app.include_router(routes, prefix="/openai/v1", dependencies=[auth])
+    app.include_router(routes, prefix="/openai", dependencies=[auth, Depends(_require_api_version)])
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        param = str(first["loc"][-1]) if first.get("loc") else None
+        return JSONResponse(error_body(f"Invalid value for '{param}': {first['msg']}.", "invalid_request_error", None, param), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = f"Invalid URL ({request.method} {request.url.path})" if exc.status_code in (404, 405) else str(exc.detail)
+        return JSONResponse(error_body(message, "invalid_request_error"), exc.status_code)
+
+    return app

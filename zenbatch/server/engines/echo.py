@@ -1,0 +1,82 @@
+"""The echo engine: instant, deterministic answers for tests and demos.
+
+Chat and responses answer with the last user message's text, completions with the prompt,
+embeddings with a unit vector derived from the text's hash. Usage is counted with the offline
+tokenizer, so token figures look like a real provider's.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import struct
+from functools import lru_cache
+from typing import Any
+
+from zenbatch.server.engines import shapes
+from zenbatch.server.engines.base import Engine, EngineReply, bad_request, unsupported
+from zenbatch.tokens import TokenCounter
+
+DEFAULT_DIMENSIONS = 64
+MAX_DIMENSIONS = 4096
+
+
+@lru_cache(maxsize=32)
+def _counter(model: str) -> TokenCounter:
+    return TokenCounter(model)
+
+
+def deterministic_vector(text: str, dimensions: int) -> list[float]:
+    """A unit vector that depends only on the text: equal texts, equal vectors."""
+    raw = b""
+    block = 0
+    while len(raw) < dimensions * 4:
+        raw += hashlib.blake2b(f"{block}:{text}".encode(), digest_size=64).digest()
+        block += 1
+    values = [(n / 2**31) - 1.0 for n in struct.unpack(f"<{dimensions}I", raw[: dimensions * 4])]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [round(v / norm, 6) for v in values]
+
+
+class EchoEngine(Engine):
+    """Repeats the input back; costs microseconds per line."""
+
+    name = "echo"
+
+    def execute(self, endpoint: str, body: dict[str, Any]) -> EngineReply:
+        model = str(body.get("model") or "echo")
+        counter = _counter(model)
+        if endpoint == "/v1/chat/completions":
+            text = shapes.last_user_text(body.get("messages") or [])
+            prompt = counter.count_messages(body.get("messages") or [])
+            return EngineReply(200, shapes.chat_completion(model, text, prompt, counter.count(text), fingerprint="zenbatch-echo"))
+        if endpoint == "/v1/completions":
+            prompts = shapes.prompts_of(body.get("prompt"))
+            if not prompts:
+                return bad_request("'prompt' must be a string or a list of strings.", "prompt")
+            tokens = [counter.count(p) for p in prompts]
+            return EngineReply(200, shapes.text_completion(model, [(p, "stop") for p in prompts], sum(tokens), sum(tokens)))
+        if endpoint == "/v1/embeddings":
+            return self._embeddings(model, body, counter)
+        if endpoint == "/v1/responses":
+            messages = shapes.response_input_messages(body)
+            text = shapes.last_user_text(messages)
+            return EngineReply(200, shapes.response_object(model, text, counter.count_body(endpoint, body), counter.count(text)))
+        if endpoint == "/v1/moderations":
+            value = body.get("input")
+            count = len(value) if isinstance(value, list) else 1
+            return EngineReply(200, shapes.moderation(model, count))
+        return unsupported(endpoint, self.name)
+
+    def _embeddings(self, model: str, body: dict[str, Any], counter: TokenCounter) -> EngineReply:
+        texts = shapes.prompts_of(body.get("input"))
+        if not texts:
+            return bad_request("'input' must be a non-empty string or list of strings.", "input")
+        dimensions = body.get("dimensions") or DEFAULT_DIMENSIONS
+        if not isinstance(dimensions, int) or not 1 <= dimensions <= MAX_DIMENSIONS:
+            return bad_request(f"'dimensions' must be an integer from 1 to {MAX_DIMENSIONS}.", "dimensions")
+        vectors: list[Any] = [deterministic_vector(t, dimensions) for t in texts]
+        if body.get("encoding_format") == "base64":
+            vectors = [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() for v in vectors]
+        return EngineReply(200, shapes.embedding_list(model, vectors, sum(counter.count(t) for t in texts)))

@@ -1,0 +1,84 @@
+"""One request line in, one output or error line out, in the documented shapes.
+
+Output line: ``{"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error": null}``;
+an HTTP error from the engine has the same shape with the error status and body; a line that
+never ran has ``"response": null`` and ``"error": {"code", "message"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from zenbatch.server.apierror import error_body
+from zenbatch.server.engines.base import Engine, EngineReply
+from zenbatch.server.faults import FaultInjector
+from zenbatch.server.ids import new_line_id, new_request_id
+from zenbatch.server.store import LineResult
+
+NOT_RUN_MESSAGES = {
+    "batch_expired": "This request could not be executed before the completion window expired.",
+    "batch_cancelled": "This request was not executed because the batch was cancelled.",
+}
+
+
+def response_record(custom_id: str, reply: EngineReply) -> bytes:
+    return orjson.dumps({
+        "id": new_line_id(),
+        "custom_id": custom_id,
+        "response": {"status_code": reply.status_code, "request_id": new_request_id(), "body": reply.body},
+        "error": None,
+    })  # fmt: skip
+
+
+def not_run_record(custom_id: str, code: str) -> bytes:
+    return orjson.dumps({
+        "id": new_line_id(),
+        "custom_id": custom_id,
+        "response": None,
+        "error": {"code": code, "message": NOT_RUN_MESSAGES[code]},
+    })  # fmt: skip
+
+
+def custom_id_of(raw: bytes) -> str:
+    """The custom_id of a validated line."""
+    return str(orjson.loads(raw)["custom_id"])
+
+
+def usage_of(body: dict[str, Any]) -> tuple[int, int, int, int]:
+    """``(input, output, cached, reasoning)`` tokens of a realtime response body."""
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0, 0, 0
+    inputs = usage.get("prompt_tokens", usage.get("input_tokens", 0)) or 0
+    outputs = usage.get("completion_tokens", usage.get("output_tokens", 0)) or 0
+    in_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
+    out_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
+    return int(inputs), int(outputs), int(in_details.get("cached_tokens") or 0), int(out_details.get("reasoning_tokens") or 0)
+
+
+def run_line(engine: Engine, faults: FaultInjector, endpoint: str, number: int, raw: bytes) -> LineResult:
+    """Run one validated request line through faults and the engine.
+
+    Raises:
+        EngineStopped: the server is stopping; the line is not done and runs after a restart.
+    """
+    record = orjson.loads(raw)
+    custom_id = str(record["custom_id"])
+    faults.delay()
+    if faults.should_fail(custom_id):
+        reply = faults.failure()
+    else:
+        try:
+            reply = engine.execute(endpoint, record["body"])
+        except (RuntimeError, TypeError, KeyError, IndexError, OSError) as exc:
+            # An engine bug on one line must not take the batch down: it becomes that line's 500.
+            reply = EngineReply(500, error_body(
+                f"The {engine.name} engine failed on this request: {type(exc).__name__}: {exc}",
+                "server_error", "server_error"))  # fmt: skip
+    tokens = usage_of(reply.body) if reply.ok else (0, 0, 0, 0)
+    return LineResult(
+        line=number, custom_id=custom_id, ok=reply.ok, record=response_record(custom_id, reply),
+        input_tokens=tokens[0], output_tokens=tokens[1], cached_tokens=tokens[2], reasoning_tokens=tokens[3],
+    )  # fmt: skip

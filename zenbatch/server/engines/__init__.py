@@ -19,7 +19,7 @@ def make_engine(settings: ServerSettings) -> Engine:
 
         return ForwardEngine.from_env(
             settings.forward_url, settings.forward_key_env, retries=settings.forward_retries,
-            timeout=settings.forward_timeout, concurrency=settings.workers,
+            timeout=settings.forward_timeout, concurrency=settings.workers, backoff=settings.forward_backoff,
         )  # fmt: skip
     from zenbatch.server.engines.llama_cpp import LlamaCppEngine
 

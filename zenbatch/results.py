@@ -29,6 +29,7 @@ RESULT_COLUMNS = [
 RETRYABLE_CODES = {"batch_expired", "rate_limit_exceeded", "server_error", "timeout", "missing"}
 PERMANENT_CODES = {"context_length_exceeded", "content_filter", "content_policy_violation", "batch_cancelled", "invalid_prompt"}
 _TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens")
+_TEXT_FIELDS = ("status", "content", "parse_error", "finish_reason", "error_code", "error_message", "retryable")
 
 
 def is_retryable(status_code: int | None, code: str | None) -> bool:
@@ -181,6 +182,8 @@ def join_results(
         raise ResultsError(f"{len(custom_ids)} custom_ids for {len(inputs)} input rows; they must match one to one")
     indexed = outcomes.set_index("custom_id", drop=False)
     joined = indexed.reindex(pd.Index(custom_ids, name=None))
+    for name in _TEXT_FIELDS:
+        joined[name] = joined[name].astype(object).where(joined[name].notna(), None)
     missing = joined["status"].isna().to_numpy()
     joined["custom_id"] = custom_ids
     joined.loc[missing, "status"] = MISSING
@@ -190,6 +193,7 @@ def join_results(
     for name in _TOKEN_FIELDS:
         joined[name] = joined[name].fillna(0).astype("int64")
     joined["retryable"] = joined["retryable"].astype(bool)
+    joined["status_code"] = joined["status_code"].astype("Int64")
     joined["cost_usd"] = actual_cost(joined, table, pricing_model)
     joined = joined.reset_index(drop=True)[RESULT_COLUMNS]
     renamed = {c: f"input_{c}" for c in inputs.columns if c in RESULT_COLUMNS}

@@ -1,0 +1,238 @@
+"""BatchProvider: the OpenAI batch protocol, written once, over an injected ``openai`` client.
+
+OpenAI, Azure OpenAI and the local server differ only in how the client is built (base URL,
+authentication, api-version) and in their dialect and limits; those live in the factories of
+this package. Every call is retried on transient failures (connection errors, 429, 5xx) with
+exponential backoff and jitter, counted, and turned into zenbatch's own errors and models.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import openai
+from pydantic import BaseModel, Field
+
+from zenbatch.dialects import Dialect
+from zenbatch.errors import ProviderError, TransientProviderError
+from zenbatch.jobs import RequestCounts, ShardStatus
+
+T = TypeVar("T")
+_KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-*]{3,}|Bearer\s+[A-Za-z0-9._\-]+)")
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Remove secrets (and anything shaped like an API key or bearer token) from a text."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return _KEY_PATTERN.sub("[redacted]", text)
+
+
+class RetryPolicy(BaseModel):
+    """Retries of transient failures: ``attempts`` calls at most, backoff doubling from ``base``."""
+
+    attempts: int = Field(default=5, ge=1)
+    base: float = Field(default=0.5, ge=0)
+    cap: float = Field(default=30.0, ge=0)
+
+    def delay(self, attempt: int) -> float:
+        """Full-jitter backoff before retry ``attempt`` (1-based)."""
+        return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
+
+
+class BatchInfo(BaseModel):
+    """A provider batch, converted on arrival into the project's own model."""
+
+    id: str
+    status: ShardStatus
+    input_file_id: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    request_counts: RequestCounts = Field(default_factory=RequestCounts)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    metadata: dict[str, str] = Field(default_factory=dict)
+    created_at: int = 0
+
+    @classmethod
+    def from_sdk(cls, batch: Any) -> BatchInfo:
+        counts = batch.request_counts
+        errors = [e.model_dump() for e in (batch.errors.data or [])] if batch.errors and batch.errors.data else []
+        return cls(
+            id=batch.id,
+            status=ShardStatus.from_provider(batch.status),
+            input_file_id=batch.input_file_id,
+            output_file_id=batch.output_file_id,
+            error_file_id=batch.error_file_id,
+            request_counts=RequestCounts(total=counts.total, completed=counts.completed, failed=counts.failed)
+            if counts
+            else RequestCounts(),
+            errors=errors,
+            metadata=dict(batch.metadata or {}),
+            created_at=batch.created_at or 0,
+        )
+
+    def error_codes(self) -> set[str]:
+        return {str(e.get("code")) for e in self.errors if e.get("code")}
+
+
+class BatchProvider:
+    """One batch provider: its client, dialect and limits, and the calls of the protocol.
+
+    Args:
+        client: an ``openai.OpenAI`` (or ``AzureOpenAI``) client, built with ``max_retries=0``
+            so that retries are counted here.
+        dialect: line urls, model field and limits.
+        name: a label for messages (``openai``, ``azure``, ``local``).
+        secrets: values to redact from every error message.
+        retry: the retry policy for transient failures.
+        sleep: how to wait between retries (tests pass a recorder).
+    """
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        dialect: Dialect,
+        *,
+        name: str = "openai",
+        secrets: list[str] | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.client = client
+        self.dialect = dialect
+        self.name = name
+        self.retry = retry or RetryPolicy()
+        self.calls: Counter[str] = Counter()
+        self._secrets = [s for s in (secrets or []) if s]
+        self._sleep = sleep
+
+    @property
+    def limits(self):
+        return self.dialect.limits
+
+    @property
+    def expires(self) -> bool:
+        """Whether unfinished batches expire after the completion window (OpenAI) or run on (Azure)."""
+        return self.dialect.expires
+
+    def upload(self, path: str | Path, filename: str) -> str:
+        """Upload a batch input file; returns its file id."""
+
+        def call() -> str:
+            with Path(path).open("rb") as handle:
+                return self.client.files.create(file=(filename, handle), purpose="batch").id
+
+        return self._call("upload", call)
+
+    def create(self, input_file_id: str, endpoint: str, metadata: dict[str, str], completion_window: str = "24h") -> BatchInfo:
+        batch = self._call(
+            "create",
+            lambda: self.client.batches.create(
+                input_file_id=input_file_id, endpoint=endpoint, completion_window=completion_window, metadata=metadata
+            ),
+        )
+        return BatchInfo.from_sdk(batch)
+
+    def retrieve(self, batch_id: str) -> BatchInfo:
+        return BatchInfo.from_sdk(self._call("retrieve", lambda: self.client.batches.retrieve(batch_id)))
+
+    def cancel(self, batch_id: str) -> BatchInfo:
+        return BatchInfo.from_sdk(self._call("cancel", lambda: self.client.batches.cancel(batch_id)))
+
+    def iter_batches(self, look_back: int = 500) -> Iterator[BatchInfo]:
+        """The most recent batches, newest first, at most ``look_back`` of them (paginated)."""
+        after: str | None = None
+        seen = 0
+        while seen < look_back:
+            limit = min(100, look_back - seen)
+            kwargs: dict[str, Any] = {"limit": limit} | ({"after": after} if after else {})
+            page = self._call("list_batches", lambda: self.client.batches.list(**kwargs))
+            data = list(page.data)
+            for batch in data:
+                yield BatchInfo.from_sdk(batch)
+            seen += len(data)
+            if not data or not page.has_more:
+                return
+            after = data[-1].id
+
+    def find_file(self, filename: str, look_back: int = 500) -> str | None:
+        """The id of an uploaded batch input file with this name, if one exists (newest first)."""
+        after: str | None = None
+        seen = 0
+        while seen < look_back:
+            kwargs: dict[str, Any] = {"purpose": "batch", "limit": 100, "order": "desc"} | ({"after": after} if after else {})
+            page = self._call("list_files", lambda: self.client.files.list(**kwargs))
+            data = list(page.data)
+            for item in data:
+                if item.filename == filename and getattr(item, "status", "processed") != "error":
+                    return item.id
+            seen += len(data)
+            if not data or not page.has_more:
+                return None
+            after = data[-1].id
+        return None
+
+    def download(self, file_id: str, dest: str | Path) -> Path:
+        """Stream a file's content to ``dest`` (atomically: a partial download never stays)."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(dest.suffix + ".part")
+
+        def call() -> Path:
+            with self.client.files.with_streaming_response.content(file_id) as response:
+                with tmp.open("wb") as handle:
+                    for block in response.iter_bytes(1 << 20):
+                        handle.write(block)
+            os.replace(tmp, dest)
+            return dest
+
+        try:
+            return self._call("download", call)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        for attempt in range(1, self.retry.attempts + 1):
+            self.calls[operation] += 1
+            try:
+                return fn()
+            except openai.APIStatusError as exc:
+                error = self._status_error(operation, exc)
+            except openai.APIConnectionError as exc:
+                error = TransientProviderError(
+                    redact(f"{self.name}: {operation} could not reach the server ({type(exc).__name__}: {exc})", self._secrets)
+                )
+            except OSError as exc:  # a reset connection while streaming a download
+                error = TransientProviderError(redact(f"{self.name}: {operation} was interrupted ({exc})", self._secrets))
+            if not isinstance(error, TransientProviderError) or attempt == self.retry.attempts:
+                raise error from None
+            self._sleep(self.retry.delay(attempt))
+        raise AssertionError("unreachable")
+
+    def _status_error(self, operation: str, exc: openai.APIStatusError) -> ProviderError:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        detail = body.get("error", body) if isinstance(body, dict) else {}
+        detail = detail if isinstance(detail, dict) else {}
+        code = detail.get("code") or detail.get("type")
+        message = detail.get("message") or str(exc)
+        status = exc.status_code
+        hint = {
+            401: "check the API key (its environment variable or ZenML secret)",
+            403: "the key has no access to batches on this resource",
+            404: "the id is unknown to this provider (wrong account, region or deployment?)",
+        }.get(status, "")
+        if code == "token_limit_exceeded":
+            hint = "the enqueued-token quota is full: wait for running batches or lower limits.max_enqueued_tokens"
+        text = f"{self.name}: {operation} failed with HTTP {status}" + (f" ({code})" if code else "") + f": {message}"
+        text = redact(text + (f"; {hint}" if hint else ""), self._secrets)
+        transient = (status == 429 or status >= 500) and code != "token_limit_exceeded"
+        cls = TransientProviderError if transient else ProviderError
+        return cls(text, status_code=status, code=str(code) if code else None)

@@ -1,0 +1,63 @@
+import pytest
+
+from zenbatch.jobs import BatchJob, ShardStatus
+from zenbatch.lifecycle import poll, submit
+
+
+class Crash(Exception):
+    """Stands for the process dying at a checkpoint."""
+
+
+@pytest.mark.parametrize("stage", ["uploaded", "created", "recorded"])
+def test_a_crash_at_any_point_then_a_rerun_leaves_exactly_one_batch(kit, stage):
+    job, _ = kit.job(6)
+    save = kit.save_to(stage)
+    save(job)
+
+    def crash(at, shard):
+        if at == stage:
+            raise Crash(at)
+
+    provider = kit.provider()
+    with pytest.raises(Crash):
+        submit(job, provider, save=save, checkpoint=crash)
+    # The process died: the next run starts from what was saved, with a new client.
+    restored = BatchJob.load(kit.workdir / f"{stage}.json")
+    submit(restored, kit.provider(), save=save)
+    assert kit.batches_with(restored.shards[0].sha256) == [restored.shards[0].batch_id]
+    uploads = [f for f in kit.provider().client.files.list(purpose="batch").data if f.filename.startswith("zenbatch-")]
+    assert len(uploads) == 1
+
+
+def test_submitting_the_same_job_again_reuses_its_batches(kit):
+    first, _ = kit.job(5, name="a")
+    provider = kit.provider()
+    submit(first, provider, save=kit.save_to("a"))
+    again, _ = kit.job(5, name="b")
+    report = submit(again, provider, save=kit.save_to("b"))
+    assert report.reused == [0] and report.submitted == []
+    assert again.shards[0].batch_id == first.shards[0].batch_id
+    assert provider.calls["create"] == 1
+
+
+def test_the_enqueued_token_budget_is_never_exceeded(server_factory):
+    kit = server_factory(line_delay_ms=30)
+    probe, _ = kit.job(10, name="probe", limits={"max_requests": 2})
+    per_shard = max(s.prompt_tokens for s in probe.shards)
+    budget = per_shard * 2
+    job, _ = kit.job(10, name="budget", limits={"max_requests": 2}, max_enqueued_tokens=budget)
+    provider = kit.provider()
+    save = kit.save_to("budget")
+    assert len(job.shards) == 5
+    seen_open = []
+    for _ in range(400):
+        report = submit(job, provider, save=save)
+        assert job.enqueued_tokens() <= budget, report
+        seen_open.append(len(job.open_shards))
+        polled = poll(job, provider, save=save)
+        assert polled.retrieves == seen_open[-1]  # one retrieve per open shard per poll
+        if all(s.status == ShardStatus.COMPLETED for s in job.shards):
+            break
+    assert all(s.status == ShardStatus.COMPLETED for s in job.shards)
+    assert max(seen_open) == 2
+    assert provider.calls["retrieve"] == sum(seen_open)

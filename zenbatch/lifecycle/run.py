@@ -1,0 +1,70 @@
+"""Moving a job forward: one step (for a scheduled loader) or a loop until it ends.
+
+The loop measures time with a monotonic clock and ends with a typed reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from enum import Enum
+
+import pandas as pd
+
+from zenbatch.jobs import BatchJob
+from zenbatch.lifecycle.collect import Collection, collect, resubmit
+from zenbatch.lifecycle.poll import poll
+from zenbatch.lifecycle.submit import Save, submit
+from zenbatch.pricing import PriceTable
+from zenbatch.providers.base import BatchProvider
+
+
+class Outcome(str, Enum):
+    """Why waiting on a job ended."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+
+
+def advance(
+    job: BatchJob,
+    provider: BatchProvider,
+    *,
+    save: Save,
+    inputs: pd.DataFrame | None = None,
+    table: PriceTable | None = None,
+) -> Collection:
+    """Submit what is due, poll what runs, collect what finished, resubmit what may pass."""
+    submit(job, provider, save=save)
+    poll(job, provider, save=save)
+    collection = collect(job, provider, save=save, inputs=inputs, table=table)
+    if not collection.final and resubmit(job, collection.results, provider, save=save):
+        submit(job, provider, save=save)
+    return collection
+
+
+def run_until_done(
+    job: BatchJob,
+    provider: BatchProvider,
+    *,
+    save: Save,
+    inputs: pd.DataFrame | None = None,
+    table: PriceTable | None = None,
+    poll_interval: float = 30.0,
+    timeout: float | None = None,
+    on_progress: Callable[[BatchJob, Collection], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Outcome, Collection]:
+    """Advance the job until every row is final, or until ``timeout`` seconds pass."""
+    started = clock()
+    while True:
+        collection = advance(job, provider, save=save, inputs=inputs, table=table)
+        if on_progress:
+            on_progress(job, collection)
+        if collection.final:
+            return (Outcome.CANCELLED if job.cancelled else Outcome.COMPLETED), collection
+        if timeout is not None and clock() - started >= timeout:
+            return Outcome.TIMEOUT, collection
+        sleep(poll_interval)

@@ -1,0 +1,177 @@
+"""Preparing a job and submitting its shards: idempotent and quota-aware.
+
+Before uploading or creating, the recent batches are searched for one carrying the shard's
+sha256 in its metadata (and the recent files for one with the shard's file name), so a crash
+between upload, create and recording never yields a second batch or a second upload.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from zenbatch.config import JobConfig
+from zenbatch.errors import ProviderError
+from zenbatch.estimate import Estimate, estimate_job
+from zenbatch.jobs import BatchJob, JobShard, ShardStatus
+from zenbatch.providers.base import BatchInfo, BatchProvider
+
+Save = Callable[[BatchJob], None]
+Checkpoint = Callable[[str, JobShard], None]
+REUSABLE = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FINALIZING, ShardStatus.COMPLETED}
+TOKEN_LIMIT = "token_limit_exceeded"
+BACKOFF_START = 5.0
+BACKOFF_CAP = 600.0
+
+
+def prepare_job(
+    config: JobConfig,
+    workdir: str | Path,
+    frame: pd.DataFrame | None = None,
+    *,
+    max_attempts: int = 3,
+    max_enqueued_tokens: int | None = None,
+) -> tuple[BatchJob, Estimate]:
+    """Validate, shard, price and write a job's input files; nothing is uploaded.
+
+    Raises:
+        InputValidationError, LimitError, BudgetExceededError: before anything is written.
+    """
+    workdir = Path(workdir)
+    estimate = estimate_job(config, frame, out_dir=workdir / "inputs")
+    dialect = config.provider.dialect()
+    shards = [
+        JobShard(index=s.index, path=s.path or "", sha256=s.sha256, requests=s.requests, bytes=s.bytes, prompt_tokens=s.prompt_tokens)
+        for s in estimate.shards
+    ]
+    job = BatchJob(
+        name=config.name,
+        workdir=str(workdir),
+        provider=config.provider.kind,
+        endpoint=estimate.endpoint or config.template.endpoint,
+        batch_endpoint=dialect.batch_endpoint(config.template.endpoint),
+        model=estimate.model or config.template.model,
+        pricing_model=config.template.pricing_model,
+        structured=config.template.is_structured,
+        max_attempts=max_attempts,
+        max_enqueued_tokens=max_enqueued_tokens or dialect.limits.max_enqueued_tokens,
+        shards=shards,
+    )
+    return job, estimate
+
+
+class SubmitReport(BaseModel):
+    submitted: list[int] = Field(default_factory=list)
+    reused: list[int] = Field(default_factory=list)
+    deferred_quota: list[int] = Field(default_factory=list)
+    deferred_backoff: list[int] = Field(default_factory=list)
+
+
+def shard_filename(shard: JobShard) -> str:
+    return f"zenbatch-{shard.sha256[:40]}-a{shard.attempt}.jsonl"
+
+
+def submit(
+    job: BatchJob,
+    provider: BatchProvider,
+    *,
+    save: Save,
+    look_back: int = 500,
+    checkpoint: Checkpoint | None = None,
+    now: Callable[[], float] = time.time,
+) -> SubmitReport:
+    """Submit every pending shard that is due and fits the enqueued-token budget.
+
+    Args:
+        save: called with the job after every change; persist it there.
+        look_back: how many recent batches and files are searched for an earlier submission.
+        checkpoint: called at ``uploaded``, ``created`` (before recording) and ``recorded``.
+    """
+    report = SubmitReport()
+    if job.cancelled:
+        return report
+    pending = job.pending_shards
+    if not pending:
+        return report
+    existing = _existing_batches(provider, look_back)
+    for shard in pending:
+        if shard.not_before > now():
+            report.deferred_backoff.append(shard.index)
+            continue
+        found = existing.get((shard.sha256, str(shard.attempt)))
+        if found is not None and found.id not in shard.replaced_batch_ids:
+            _record(shard, found, now())
+            save(job)
+            report.reused.append(shard.index)
+            continue
+        if job.max_enqueued_tokens and job.enqueued_tokens() + shard.prompt_tokens > job.max_enqueued_tokens:
+            report.deferred_quota.append(shard.index)
+            continue
+        try:
+            if shard.input_file_id is None:
+                found_file = provider.find_file(shard_filename(shard), look_back)
+                job.count_call("list_files")
+                shard.input_file_id = found_file or provider.upload(shard.path, shard_filename(shard))
+                job.count_call("upload" if found_file is None else "reuse_file")
+                save(job)
+                if checkpoint:
+                    checkpoint("uploaded", shard)
+            info = provider.create(shard.input_file_id, job.batch_endpoint, _metadata(job, shard), job.completion_window)
+            job.count_call("create")
+        except ProviderError as exc:
+            if exc.code == TOKEN_LIMIT:
+                back_off(shard, now())
+                save(job)
+                report.deferred_quota.append(shard.index)
+                break  # the queue is full: later shards would be refused too
+            raise
+        if checkpoint:
+            checkpoint("created", shard)
+        _record(shard, info, now())
+        save(job)
+        if checkpoint:
+            checkpoint("recorded", shard)
+        report.submitted.append(shard.index)
+    return report
+
+
+def back_off(shard: JobShard, now: float) -> None:
+    """Schedule the shard's next submission: 5 s, doubling, capped."""
+    shard.backoff_seconds = min(BACKOFF_CAP, shard.backoff_seconds * 2 if shard.backoff_seconds else BACKOFF_START)
+    shard.not_before = now + shard.backoff_seconds
+
+
+def _record(shard: JobShard, info: BatchInfo, now: float) -> None:
+    shard.batch_id = info.id
+    shard.input_file_id = info.input_file_id or shard.input_file_id
+    shard.status = info.status
+    shard.request_counts = info.request_counts
+    shard.submitted_at = shard.submitted_at or now
+
+
+def _metadata(job: BatchJob, shard: JobShard) -> dict[str, str]:
+    return {
+        "zenbatch_job": job.name[:512],
+        "zenbatch_job_id": job.job_id,
+        "zenbatch_shard": str(shard.index),
+        "zenbatch_attempt": str(shard.attempt),
+        "zenbatch_sha256": shard.sha256,
+    }
+
+
+def _existing_batches(provider: BatchProvider, look_back: int) -> dict[tuple[str, str], BatchInfo]:
+    """Recent batches that can stand for a shard, by (sha256, attempt); newest first wins.
+
+    The attempt is part of the key: a retry may hold exactly the lines of an earlier attempt,
+    and must run again rather than reuse the batch whose rows it retries.
+    """
+    found: dict[tuple[str, str], BatchInfo] = {}
+    for info in provider.iter_batches(look_back):
+        key = (info.metadata.get("zenbatch_sha256", ""), info.metadata.get("zenbatch_attempt", "1"))
+        if key[0] and info.status in REUSABLE and key not in found:
+            found[key] = info
+    return found

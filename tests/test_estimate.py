@@ -64,3 +64,16 @@ def test_config_refuses_unknown_keys(tmp_path):
         JobConfig.from_yaml(path)
     assert "provider.api_key" in str(info.value)
     assert "sk-123" not in str(info.value)
+
+
+def test_job_config_takes_a_provider_yaml_by_path_or_override(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    job_file = root / "configs" / "jobs" / "reviews.yaml"
+    assert JobConfig.from_yaml(job_file).provider.kind == "openai"
+    azure = JobConfig.from_yaml(job_file, provider=root / "configs" / "providers" / "azure.yaml")
+    assert azure.provider.kind == "azure" and azure.provider.dialect().line_model("gpt-4o-mini") == "gpt-4o-mini-batch"
+    for name in ("local", "openai", "azure"):
+        text = (root / "configs" / "providers" / f"{name}.yaml").read_text()
+        assert "sk-" not in text  # keys never sit in YAML

@@ -71,10 +71,15 @@ class JobConfig(BaseModel):
     base_dir: str = "."
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> JobConfig:
+    def from_yaml(cls, path: str | Path, provider: str | Path | None = None) -> JobConfig:
+        """Load a job config; ``provider`` (or a path string under ``provider:``) names a provider YAML."""
         path = Path(path)
         data = load_yaml(path)
         data.setdefault("base_dir", str(path.resolve().parent))
+        if provider is not None:
+            data["provider"] = load_yaml(provider)
+        elif isinstance(data.get("provider"), str):
+            data["provider"] = load_yaml(Path(data["base_dir"]) / data["provider"])
         return from_mapping(cls, data, str(path))
 
     def resolve(self, relative: str) -> Path:

@@ -6,6 +6,8 @@ import openai
 import pytest
 
 from tests.server.conftest import openai_client
+from zenbatch.server.faults import FaultInjector
+from zenbatch.server.settings import FaultSettings
 from tests.server.kit import chat_file, read_jsonl, submit, wait_for, wait_for_counts
 
 
@@ -26,13 +28,17 @@ def test_injected_failures_become_error_lines_with_the_http_error_shape(make_ser
         assert record["response"]["body"]["error"]["code"] == "rate_limit_exceeded"
 
 
-def test_the_same_seed_fails_the_same_lines(make_server, tmp_path):
+def test_the_draw_is_fixed_per_batch_and_fresh_for_a_resubmission(make_server):
+    client = openai_client(make_server(fail_rate=0.5, seed=3))
     failed = []
-    for run in range(2):
-        client = openai_client(make_server(tmp_path / f"run{run}", fail_rate=0.5, seed=3))
-        batch = wait_for(client, submit(client, chat_file(20)).id)
+    for _ in range(2):
+        batch = wait_for(client, submit(client, chat_file(40)).id)
         failed.append(sorted(r["custom_id"] for r in read_jsonl(client, batch.error_file_id)))
-    assert failed[0] == failed[1] and 0 < len(failed[0]) < 20
+        # The same seed, batch and line always draw the same (a restart fails the same lines).
+        injector = FaultInjector(FaultSettings(fail_rate=0.5, seed=3))
+        assert failed[-1] == sorted(f"req-{i}" for i in range(40) if injector.should_fail(batch.id, f"req-{i}"))
+    # A resubmission is a new batch: a transient failure does not follow the row there.
+    assert failed[0] != failed[1] and 0 < len(failed[0]) < 40
 
 
 def test_a_batch_whose_every_line_failed_still_completes_without_output_file(make_server):

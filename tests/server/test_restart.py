@@ -62,13 +62,17 @@ def _start_process(data: Path, port: int, *extra: str) -> subprocess.Popen:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"zenbatch serve exited: {process.stderr.read().decode()[-2000:]}")
+            log = process.stderr.read().decode()
+            process.stderr.close()
+            raise AssertionError(f"zenbatch serve exited: {log[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/v1/batches").status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.05)
     process.kill()
+    process.wait(10)
+    process.stderr.close()
     raise AssertionError("zenbatch serve did not answer within 30 s")
 
 
@@ -82,12 +86,14 @@ def test_killed_server_process_resumes_after_restart(tmp_path):
         wait_for_counts(client, batch.id, lambda c: c.completed >= 40)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
+        process.stderr.close()
 
         process = _start_process(data, port, "--workers", "4")
         _assert_each_line_once(client, batch.id, 300, LocalBatchServer(data, engine="echo").execution_counts)
     finally:
         process.kill()
         process.wait(10)
+        process.stderr.close()
 
 
 def test_sigterm_lets_running_lines_finish_and_exits(tmp_path):
@@ -101,6 +107,8 @@ def test_sigterm_lets_running_lines_finish_and_exits(tmp_path):
 
     # uvicorn re-raises the signal after a clean shutdown, so the exit status is -SIGTERM.
     assert process.wait(20) in (0, -signal.SIGTERM)
-    assert "Application shutdown complete" in process.stderr.read().decode()
+    log = process.stderr.read().decode()
+    process.stderr.close()
+    assert "Application shutdown complete" in log
     counts = LocalBatchServer(data, engine="echo").execution_counts()
     assert 5 <= len(counts) < 500 and set(counts.values()) == {1}

@@ -1,7 +1,8 @@
 """Fault injection: failing lines, slow lines; off by default.
 
-Whether a line fails depends only on the seed and its custom_id, so a rerun (or a restart in
-the middle of a batch) fails the same lines.
+Whether a line fails depends only on the seed, the batch id and the line's custom_id: a restart
+in the middle of a batch fails the same lines, and a resubmission (a new batch) draws afresh, as
+a real transient failure would.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ class FaultInjector:
         self.settings = settings
         self._stopping = stopping or threading.Event()
 
-    def should_fail(self, custom_id: str) -> bool:
+    def should_fail(self, batch_id: str, custom_id: str) -> bool:
         rate = self.settings.fail_rate
         if rate <= 0.0:
             return False
         if rate >= 1.0:
             return True
-        digest = hashlib.blake2b(f"{self.settings.seed}:{custom_id}".encode(), digest_size=8).digest()
+        digest = hashlib.blake2b(f"{self.settings.seed}:{batch_id}:{custom_id}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64 < rate
 
     def failure(self) -> EngineReply:

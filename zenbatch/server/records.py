@@ -58,7 +58,7 @@ def usage_of(body: dict[str, Any]) -> tuple[int, int, int, int]:
     return int(inputs), int(outputs), int(in_details.get("cached_tokens") or 0), int(out_details.get("reasoning_tokens") or 0)
 
 
-def run_line(engine: Engine, faults: FaultInjector, endpoint: str, number: int, raw: bytes) -> LineResult:
+def run_line(engine: Engine, faults: FaultInjector, batch_id: str, endpoint: str, number: int, raw: bytes) -> LineResult:
     """Run one validated request line through faults and the engine.
 
     Raises:
@@ -67,7 +67,7 @@ def run_line(engine: Engine, faults: FaultInjector, endpoint: str, number: int, 
     record = orjson.loads(raw)
     custom_id = str(record["custom_id"])
     faults.delay()
-    if faults.should_fail(custom_id):
+    if faults.should_fail(batch_id, custom_id):
         reply = faults.failure()
     else:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from zenbatch.server.worker import LineRunner, RunEnd
 log = logging.getLogger("zenbatch.server")
 MAX_ACTIVE_BATCHES = 8
 IDLE_POLL_SECONDS = 0.5
+RETRY_BROKEN_SECONDS = 30.0
 
 
 class BatchScheduler:
@@ -40,6 +42,7 @@ class BatchScheduler:
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="zenbatch-line")
         self._faults = FaultInjector(settings.faults, self.stopping)
         self._active: dict[str, threading.Thread] = {}
+        self._broken: dict[str, float] = {}  # batch id -> when its thread died on an internal error
         self._loop = threading.Thread(target=self._watch, name="zenbatch-scheduler", daemon=True)
 
     def start(self) -> None:
@@ -67,6 +70,8 @@ class BatchScheduler:
             for batch_id, _status in self.store.open_batches():
                 if batch_id in self._active or len(self._active) >= MAX_ACTIVE_BATCHES:
                     continue
+                if time.monotonic() - self._broken.get(batch_id, -RETRY_BROKEN_SECONDS) < RETRY_BROKEN_SECONDS:
+                    continue
                 thread = threading.Thread(target=self._process, args=(batch_id,), name=f"zenbatch-{batch_id}", daemon=True)
                 self._active[batch_id] = thread
                 thread.start()
@@ -81,8 +86,9 @@ class BatchScheduler:
                     return
                 if not self._step(batch_id, status):
                     return
-        except Exception:  # noqa: BLE001 - a thread's last stand: log it; the batch resumes after a restart
-            log.exception("batch %s stopped on an internal error; it resumes when the server restarts", batch_id)
+        except Exception:  # noqa: BLE001 - a thread's last stand: log it and retry the batch later
+            self._broken[batch_id] = time.monotonic()
+            log.exception("batch %s stopped on an internal error; retrying it in %.0f s", batch_id, RETRY_BROKEN_SECONDS)
 
     def _step(self, batch_id: str, status: str) -> bool:
         """Take one batch one state further; False when this thread should let go of it."""

@@ -29,8 +29,9 @@ class BatchService:
 
     def __init__(self, settings: ServerSettings, engine: Engine | None = None):
         self.settings = settings
-        self.store = Store(settings.data_dir)
+        # The engine first: a missing model fails before anything is written to the data dir.
         self.engine = engine or make_engine(settings)
+        self.store = Store(settings.data_dir)
         self.scheduler = BatchScheduler(settings, self.store, self.engine)
         self._started = False
 

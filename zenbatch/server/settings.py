@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EngineName = Literal["llama-cpp", "forward", "echo"]
 ENGINES: tuple[str, ...] = ("llama-cpp", "forward", "echo")
@@ -20,7 +20,7 @@ class FaultSettings(BaseModel):
     Attributes:
         fail_rate: share of lines (0..1) answered with ``fail_status`` instead of running.
         fail_status: the HTTP status of an injected failure: 429, 500 or 400.
-        seed: makes the choice of failing lines reproducible (it depends on seed and custom_id).
+        seed: makes the choice of failing lines reproducible (seed, batch id and custom_id).
         line_delay_ms: sleep before each line, to make states observable.
         expire_after: completion window in seconds instead of 24 h; lines not run by then expire.
         validate_delay: seconds a batch stays ``validating`` before its file is checked.
@@ -77,6 +77,12 @@ class ServerSettings(BaseModel):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _forward_needs_url(self) -> ServerSettings:
+        if self.engine == "forward" and not self.forward_url:
+            raise ValueError("the forward engine needs forward_url (--forward-url), e.g. http://127.0.0.1:8080/v1")
+        return self
 
     @property
     def completion_window_seconds(self) -> float:

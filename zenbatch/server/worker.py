@@ -68,28 +68,30 @@ class LineRunner:
         for number, raw in iter_input_lines(input_path):
             if number in done:
                 continue
+            # Stop and deadline are cheap to check, so every line looks; a cancel needs SQLite,
+            # so it is looked for when results are flushed.
+            end = self._interruption(batch, check_cancel=False)
             now = time.monotonic()
-            if now - last_check >= FLUSH_SECONDS or len(pending) >= FLUSH_LINES:
+            if end is RunEnd.DONE and (now - last_check >= FLUSH_SECONDS or len(pending) >= FLUSH_LINES):
                 last_check = now
                 self.store.record_results(batch.id, pending)
                 pending.clear()
                 end = self._interruption(batch)
-                if end is not RunEnd.DONE:
-                    break
+            if end is not RunEnd.DONE:
+                break
             while len(in_flight) >= self.window:
                 collect(block=True)
-            in_flight[self.pool.submit(run_line, self.engine, self.faults, endpoint, number, raw)] = (number, raw)
+            in_flight[self.pool.submit(run_line, self.engine, self.faults, batch.id, endpoint, number, raw)] = (number, raw)
         while in_flight:
             collect(block=True)
         self.store.record_results(batch.id, pending)
         if end is RunEnd.DONE:
-            # The last lines may have run past the deadline, a cancel or a stop: look once more.
+            # The last lines may have run past a cancel or a stop: look once more.
             end = self._interruption(batch, finished=True)
         return end
 
-    def _interruption(self, batch: BatchRow, finished: bool = False) -> RunEnd:
-        status = self.store.status_of(batch.id)
-        if status == "cancelling":
+    def _interruption(self, batch: BatchRow, *, finished: bool = False, check_cancel: bool = True) -> RunEnd:
+        if check_cancel and self.store.status_of(batch.id) == "cancelling":
             return RunEnd.CANCELLED
         if self.stopping.is_set():
             return RunEnd.STOPPED

@@ -121,6 +121,10 @@ class BatchJob(BaseModel):
         max_enqueued_tokens: prompt tokens allowed in unfinished shards at once (quota).
         cancelled: the user cancelled the job; nothing more is submitted.
         api_calls: calls made to the provider, by operation.
+        estimate: the estimate at submission (tokens, cost at batch and realtime prices).
+        provider_config: the provider settings (names of key variables and secrets, never keys).
+        inputs_ref: where the input rows are kept (e.g. a dataset artifact version id).
+        model_version: the model version the job's artifacts are linked to, when any.
     """
 
     name: str
@@ -140,6 +144,10 @@ class BatchJob(BaseModel):
     collected: bool = False
     created_at: float = Field(default_factory=time.time)
     api_calls: dict[str, int] = Field(default_factory=dict)
+    estimate: dict[str, Any] = Field(default_factory=dict)
+    provider_config: dict[str, Any] = Field(default_factory=dict)
+    inputs_ref: str | None = None
+    model_version: str | None = None
 
     @property
     def open_shards(self) -> list[JobShard]:
@@ -161,6 +169,12 @@ class BatchJob(BaseModel):
     def custom_ids(self) -> list[str]:
         """Every row's custom_id, in input order (from the first attempt's shards)."""
         return [cid for shard in self.shards if shard.attempt == 1 for cid in shard.custom_ids()]
+
+    def result_files(self, shard: JobShard) -> list[Path]:
+        """The local output and error files of a shard (those it has)."""
+        folder = Path(self.workdir) / "results"
+        kinds = [("output", shard.output_file_id), ("errors", shard.error_file_id)]
+        return [folder / f"{shard.batch_id}.{kind}.jsonl" for kind, file_id in kinds if file_id]
 
     def count_call(self, operation: str) -> None:
         self.api_calls[operation] = self.api_calls.get(operation, 0) + 1

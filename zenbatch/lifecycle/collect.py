@@ -41,8 +41,10 @@ def download(job: BatchJob, provider: BatchProvider, *, save: Save) -> list[int]
     done = []
     folder = Path(job.workdir) / "results"
     for shard in job.shards:
-        if shard.collected or not shard.status.is_terminal() or not shard.batch_id:
+        if not shard.status.is_terminal() or not shard.batch_id:
             continue
+        if shard.collected and all(path.exists() for path in job.result_files(shard)):
+            continue  # files kept from an earlier collect (a job loaded elsewhere downloads again)
         for kind, file_id in (("output", shard.output_file_id), ("errors", shard.error_file_id)):
             if file_id:
                 provider.download(file_id, folder / f"{shard.batch_id}.{kind}.jsonl")

@@ -60,6 +60,17 @@ def prepare_job(
         max_attempts=max_attempts,
         max_enqueued_tokens=max_enqueued_tokens or dialect.limits.max_enqueued_tokens,
         shards=shards,
+        estimate={
+            "requests": estimate.requests,
+            "prompt_tokens": estimate.prompt_tokens,
+            "output_tokens": estimate.output_tokens,
+            "batch_cost": estimate.total.batch,
+            "realtime_cost": estimate.total.realtime,
+            "currency": estimate.currency,
+            "prices_as_of": estimate.prices_as_of,
+            "tokens_exact": estimate.tokens_exact,
+        },
+        provider_config=config.provider.model_dump(mode="json"),
     )
     return job, estimate
 

@@ -1,0 +1,71 @@
+import time
+
+from zenbatch.jobs import ShardStatus
+from zenbatch.lifecycle import Outcome, cancel, collect, poll, run_until_done, submit
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_injected_500s_end_with_every_row_succeeded_and_no_row_run_twice_after_success(server_factory):
+    kit = server_factory(fail_rate=0.2, fail_status=500, seed=11)
+    job, frame = kit.job(60, max_attempts=8)
+    provider = kit.provider()
+    outcome, collection = run_until_done(job, provider, save=kit.save_to("faults"), inputs=frame, poll_interval=0.05, timeout=120)
+    results = collection.results
+    assert outcome == Outcome.COMPLETED
+    assert len(results) == 60 and (results["status"] == "succeeded").all()
+    assert results["custom_id"].tolist() == frame["id"].tolist()
+    assert results["content"].tolist() == [f"Say: text number {i}" for i in range(60)]
+    assert (results["attempts"] > 1).any()  # some rows needed a retry
+    counts = kit.server.execution_counts()
+    assert {cid: counts[cid] for cid in results["custom_id"]} == dict(zip(results["custom_id"], results["attempts"]))
+
+
+def test_expiry_half_done_is_finished_by_one_resubmit_without_rerunning_the_done_half(server_factory):
+    # 16 lines at 300 ms on 2 workers need 2.4 s; the 1.5 s window lets about half finish,
+    # and the 6-odd lines left fit the next window.
+    kit = server_factory(line_delay_ms=300, expire_after=1.5)
+    job, frame = kit.job(16, max_attempts=2)
+    provider = kit.provider()
+    save = kit.save_to("expiry")
+    submit(job, provider, save=save)
+    wait_for(lambda: poll(job, provider, save=save) and job.shards[0].status.is_terminal())
+    assert job.shards[0].status == ShardStatus.EXPIRED
+    first = collect(job, provider, save=save, inputs=frame)
+    done_first = set(first.results.loc[first.results["status"] == "succeeded", "custom_id"])
+    assert 0 < len(done_first) < 16
+    expired = first.results[first.results["status"] != "succeeded"]
+    assert set(expired["error_code"]) == {"batch_expired"} and expired["retryable"].all()
+    outcome, final = run_until_done(job, provider, save=save, inputs=frame, poll_interval=0.05, timeout=60)
+    assert outcome == Outcome.COMPLETED
+    assert (final.results["status"] == "succeeded").all()
+    assert len([s for s in job.shards if s.attempt == 2]) == 1
+    counts = kit.server.execution_counts()
+    assert all(counts[cid] == 1 for cid in final.results["custom_id"])
+
+
+def test_a_cancelled_job_keeps_its_finished_rows_and_submits_nothing_more(server_factory):
+    kit = server_factory(line_delay_ms=100)
+    job, frame = kit.job(30, limits={"max_requests": 15})
+    provider = kit.provider()
+    save = kit.save_to("cancel")
+    submit(job, provider, save=save)
+    wait_for(lambda: poll(job, provider, save=save).completed_requests >= 3)
+    asked = cancel(job, provider, save=save)
+    assert asked
+    wait_for(lambda: poll(job, provider, save=save) is not None and all(s.status.is_terminal() for s in job.shards))
+    collection = collect(job, provider, save=save, inputs=frame)
+    results = collection.results
+    assert collection.final and job.cancelled
+    assert len(results) == 30
+    succeeded = results[results["status"] == "succeeded"]
+    assert len(succeeded) >= 3
+    assert not results.loc[results["status"] != "succeeded", "retryable"].any()
+    assert submit(job, provider, save=save).submitted == []

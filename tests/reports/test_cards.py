@@ -1,0 +1,68 @@
+"""The dashboard cards: the figures a user looks for are there, and data cannot inject markup."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tests.helpers import http_error_line, never_ran_line, output_line
+from zenbatch.jobs import BatchJob, JobShard, ShardStatus
+from zenbatch.pricing import PriceTable
+from zenbatch.reports import render_evaluation_card, render_job_card, render_results_card
+from zenbatch.results import ResultParser, join_results, summarize
+
+
+def _results() -> pd.DataFrame:
+    parser = ResultParser(structured=True)
+    parser.feed([
+        output_line("c1", '{"sentiment": "positive"}', prompt=50, completion=6),
+        output_line("c2", "<script>alert(1)</script>", prompt=50, completion=6),
+        http_error_line("c3", 429, "rate_limit_exceeded", "Slow down"),
+    ], "out.jsonl")  # fmt: skip
+    inputs = pd.DataFrame({"text": ["a", "b", "c", "d"]})
+    return join_results(inputs, ["c1", "c2", "c3", "c4"], parser.frame(), table=PriceTable.default(), pricing_model="gpt-4o-mini")
+
+
+def test_results_card_shows_status_counts_cost_against_estimate_and_escapes_answers():
+    results = _results()
+    html = render_results_card(results, summarize(results), {"batch_cost": 0.0001, "currency": "USD", "prompt_tokens": 200})
+
+    assert "succeeded 2 (50.0%)" in html and "failed 1 (25.0%)" in html and "missing 1 (25.0%)" in html
+    assert "rate_limit_exceeded" in html and "Slow down" in html
+    assert "% of the estimate" in html and "0.0001 USD" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.replace("&lt;script", "")  # no script of its own either: renders offline
+
+
+def test_job_card_lists_every_shard_with_batch_ids_and_the_saving():
+    shards = [
+        JobShard(index=0, path="a.jsonl", sha256="x", requests=3, prompt_tokens=90, batch_id="batch_1", status=ShardStatus.COMPLETED),
+        JobShard(index=1, path="b.jsonl", sha256="y", requests=2, prompt_tokens=60, status=ShardStatus.PENDING),
+    ]  # fmt: skip
+    job = BatchJob(name="reviews <b>", provider="local", endpoint="/v1/chat/completions", batch_endpoint="/v1/chat/completions", model="gpt-4o-mini",
+                   pricing_model="gpt-4o-mini", workdir=".", shards=shards,
+                   estimate={"batch_cost": 0.5, "realtime_cost": 1.0, "currency": "USD", "prompt_tokens": 150,
+                             "prices_as_of": "2026-01-15"})  # fmt: skip
+
+    html = render_job_card(job)
+
+    assert "batch_1" in html and "pending" in html and "completed" in html
+    assert "0.5000 USD" in html and "1.00 USD" in html  # batch, realtime; saved 0.50
+    assert html.count("0.5000 USD") == 2
+    assert "reviews &lt;b&gt;" in html and "reviews <b>" not in html
+    assert "2026-01-15" in html
+
+
+def test_evaluation_card_shows_metrics_and_the_confusion_matrix():
+    report = {
+        "rows": 4, "evaluated": 4, "accuracy": 0.5, "accuracy_on_valid": 2 / 3, "coverage": 0.75,
+        "labels": ["negative", "positive"], "macro_f1": 0.5, "weighted_f1": 0.5, "invalid_predictions": 1,
+        "per_class": {"negative": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2},
+                      "positive": {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}},
+        "confusion": [[1, 0, 1], [1, 1, 0]], "confusion_columns": ["negative", "positive", "(invalid)"],
+    }  # fmt: skip
+
+    html = render_evaluation_card(report)
+
+    assert "50.0%" in html and "66.7%" in html and "75.0%" in html
+    assert "(invalid)" in html and "0.667" in html
+    assert html.count("<tr>") == 1 + 2 + 1 + 2  # per-class header + rows, matrix header + rows

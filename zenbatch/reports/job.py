@@ -1,0 +1,62 @@
+"""The ``batch_job`` card: what was submitted, what it should cost, where each shard stands."""
+
+from __future__ import annotations
+
+import time
+
+from zenbatch.jobs import BatchJob
+from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
+
+
+def _when(stamp: float | None) -> str:
+    return "—" if stamp is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
+
+
+def render_job_card(job: BatchJob) -> str:
+    """One HTML page describing a job and its shards."""
+    estimate = job.estimate
+    currency = str(estimate.get("currency", "USD"))
+    batch_cost, realtime_cost = estimate.get("batch_cost"), estimate.get("realtime_cost")
+    saved = realtime_cost - batch_cost if batch_cost is not None and realtime_cost is not None else None
+    first = [s for s in job.shards if s.attempt == 1]
+    statuses: dict[str, int] = {}
+    for shard in job.shards:
+        statuses[shard.status.value] = statuses.get(shard.status.value, 0) + 1
+    state = "collected" if job.collected else ("cancelled" if job.cancelled else "open")
+    subtitle = (
+        f"job <code>{text(job.job_id)}</code> · {text(job.provider)} · <code>{text(job.endpoint)}</code> · "
+        f"model <code>{text(job.model)}</code> · {state} · created {_when(job.created_at)}"
+    )
+    summary = figures([
+        ("requests", number(sum(s.requests for s in first))),
+        ("shards", number(len(job.shards))),
+        ("estimated prompt tokens", number(estimate.get("prompt_tokens"))),
+        ("estimated output tokens", number(estimate.get("output_tokens"))),
+        ("estimated cost (batch)", money(batch_cost, currency)),
+        ("same work realtime", money(realtime_cost, currency)),
+        ("saved by batching", money(saved, currency)),
+    ])  # fmt: skip
+    note = ""
+    if estimate.get("prices_as_of"):
+        exact = "" if estimate.get("tokens_exact", True) else "; token counts approximate for this model"
+        note = f"<div class='legend'>prices as of {text(estimate['prices_as_of'])}{exact}</div>"
+    rows = [
+        (s.index, s.attempt, s.requests, s.prompt_tokens, s.status.value, s.terminal_reason,
+         f"{s.request_counts.completed:,} / {s.request_counts.failed:,} / {s.request_counts.total:,}",
+         s.batch_id, _when(s.submitted_at))
+        for s in job.shards
+    ]  # fmt: skip
+    shards = table(
+        ["shard", "attempt", "requests", "prompt tokens", "status", "reason", "done / failed / total", "batch id", "submitted"],
+        rows, numeric=(0, 1, 2, 3),
+    )  # fmt: skip
+    problems = [(s.index, e.get("line"), e.get("code"), e.get("message")) for s in job.shards for e in s.errors]
+    calls = ", ".join(f"{text(k)} {v}" for k, v in sorted(job.api_calls.items())) or "none yet"
+    return page(
+        f"Batch job {job.name}",
+        subtitle,
+        section("Estimate", summary, note),
+        section("Shards", parts_bar(statuses), shards),
+        section("Validation errors", table(["shard", "line", "code", "message"], problems)) if problems else "",
+        section("Provider calls", f"<div class='legend'>{calls}</div>"),
+    )

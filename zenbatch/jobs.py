@@ -112,7 +112,7 @@ class BatchJob(BaseModel):
 
     Attributes:
         name: the job's name (batch metadata ``zenbatch_job``).
-        job_id: a unique id, also in batch metadata.
+        job_id: the job's id, also in batch metadata; ``prepare_job`` derives it from the work.
         workdir: where shard inputs and downloaded results live.
         provider: openai, azure or local; endpoint and model as written in the lines.
         pricing_model: the model priced and tokenized for this job.

@@ -61,3 +61,12 @@ def test_the_enqueued_token_budget_is_never_exceeded(server_factory):
     assert all(s.status == ShardStatus.COMPLETED for s in job.shards)
     assert max(seen_open) == 2
     assert provider.calls["retrieve"] == sum(seen_open)
+
+
+def test_the_same_work_prepared_again_is_the_same_job_and_other_work_is_not(kit):
+    first, _ = kit.job(30, name="a")
+    again, _ = kit.job(30, name="b")  # another work folder, same rows and settings
+    more, _ = kit.job(31, name="c")
+
+    assert first.job_id == again.job_id
+    assert more.job_id != first.job_id

@@ -7,6 +7,7 @@ between upload, create and recording never yields a second batch or a second upl
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -72,7 +73,20 @@ def prepare_job(
         },
         provider_config=config.provider.model_dump(mode="json"),
     )
+    job.job_id = job_key(job)
     return job, estimate
+
+
+def job_key(job: BatchJob) -> str:
+    """The job's id: the same work (name, provider, endpoint, model, input bytes) gets the same id.
+
+    So preparing the same job again is recognisably the same job: a rerun finds the job it
+    submitted before instead of opening a second one.
+    """
+    provider = job.provider_config
+    parts = [job.name, job.provider, str(provider.get("base_url") or provider.get("azure_endpoint") or ""),
+             job.batch_endpoint, job.model, *(s.sha256 for s in job.shards)]  # fmt: skip
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
 
 class SubmitReport(BaseModel):

@@ -1,7 +1,7 @@
 import pytest
 
 from zenbatch.jobs import BatchJob, ShardStatus
-from zenbatch.lifecycle import poll, submit
+from zenbatch.lifecycle import poll, run_until_done, submit
 
 
 class Crash(Exception):
@@ -38,6 +38,19 @@ def test_submitting_the_same_job_again_reuses_its_batches(kit):
     assert report.reused == [0] and report.submitted == []
     assert again.shards[0].batch_id == first.shards[0].batch_id
     assert provider.calls["create"] == 1
+
+
+def test_a_reused_batch_that_already_finished_is_collected_not_run_again(kit):
+    first, frame = kit.job(6, name="a")
+    provider = kit.provider()
+    run_until_done(first, provider, save=kit.save_to("a"), inputs=frame, poll_interval=0.05, timeout=30)
+    again, _ = kit.job(6, name="b")  # the same work, prepared again after the first finished
+
+    outcome, collection = run_until_done(again, provider, save=kit.save_to("b"), inputs=frame, poll_interval=0.05, timeout=30)
+
+    assert set(collection.results["status"]) == {"succeeded"}
+    assert len(again.shards) == 1 and provider.calls["create"] == 1
+    assert set(kit.server.execution_counts().values()) == {1}
 
 
 def test_the_enqueued_token_budget_is_never_exceeded(server_factory):

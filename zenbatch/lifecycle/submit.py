@@ -175,7 +175,13 @@ def _record(shard: JobShard, info: BatchInfo, now: float) -> None:
     shard.input_file_id = info.input_file_id or shard.input_file_id
     shard.status = info.status
     shard.request_counts = info.request_counts
+    # A reused batch may have finished already: poll never looks at it again, so keep its files.
+    shard.output_file_id = info.output_file_id
+    shard.error_file_id = info.error_file_id
+    shard.errors = info.errors
     shard.submitted_at = shard.submitted_at or now
+    if info.status.is_terminal():
+        shard.finished_at = shard.finished_at or now
 
 
 def _metadata(job: BatchJob, shard: JobShard) -> dict[str, str]:

@@ -12,7 +12,8 @@ Every error says what is wrong, where (file, line, row, custom_id) and what to d
     ├── ResultsError           an output or error file cannot be parsed (names file and line)
     ├── ProviderError          a provider call failed (status, code, what to do)
     │   └── TransientProviderError   429, 5xx or a connection error: safe to retry
-    └── JobStateError          a BatchJob is not in a state that allows the operation
+    ├── JobStateError          a BatchJob is not in a state that allows the operation
+    └── SchedulePauseError     a schedule was not paused (names the orchestrator, what failed, what to do)
 
 Secrets never appear in any message: providers redact them before raising.
 """
@@ -131,3 +132,21 @@ class JobStateError(ZenbatchError):
     """A BatchJob is not in a state that allows the operation."""
 
     exit_code = 1
+
+
+class SchedulePauseError(ZenbatchError):
+    """A schedule could not be paused on its orchestrator, or ZenML's flag could not be turned off.
+
+    Attributes:
+        schedule_name: the ZenML schedule's name.
+        orchestrator: the orchestrator flavor (``vertex``, ``sagemaker``...).
+        orchestrator_paused: whether the orchestrator's schedule was paused before the failure.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, schedule_name: str, orchestrator: str, orchestrator_paused: bool = False):
+        super().__init__(message)
+        self.schedule_name = schedule_name
+        self.orchestrator = orchestrator
+        self.orchestrator_paused = orchestrator_paused

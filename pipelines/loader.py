@@ -1,0 +1,13 @@
+"""Loader, run on a schedule: poll, collect and resubmit open jobs; pause the schedule when none is left."""
+
+from zenml import pipeline
+
+from steps.advance_jobs import advance_jobs
+from steps.find_open_jobs import find_open_jobs
+from steps.pause_when_done import pause_when_done
+
+
+@pipeline(enable_cache=False)
+def loader_pipeline() -> None:
+    report = advance_jobs(find_open_jobs())
+    pause_when_done(report)

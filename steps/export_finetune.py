@@ -1,0 +1,44 @@
+"""Step: a validated chat fine-tuning dataset (train / validation) from the rows that passed."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import pandas as pd
+from zenml import ArtifactConfig, add_tags, log_metadata, step
+
+from materializers.finetune import FinetuneMaterializer
+from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
+from zenbatch.jobs import BatchJob
+from zenbatch.shards import iter_shard_lines
+from zenbatch.zenml_ext.registry import job_tag
+from zenbatch.zenml_ext.tags import ZENBATCH_TAG
+
+
+def _requests(job: BatchJob) -> Iterator[dict[str, Any]]:
+    for shard in job.shards:
+        if shard.attempt == 1:  # retries resend the same requests
+            yield from (orjson.loads(line) for line in iter_shard_lines(shard.path))
+
+
+@step(output_materializers={"finetune_dataset": FinetuneMaterializer})
+def export_finetune(
+    labeled_dataset: pd.DataFrame, batch_job: BatchJob, config: dict[str, Any], job_id: str | None = None
+) -> Annotated[FinetuneDataset, ArtifactConfig(name="finetune_dataset", tags=[ZENBATCH_TAG])]:
+    """``config`` is a ``FinetuneConfig`` (see configs/pipelines/finetune.yaml)."""
+    dataset = build_finetune(labeled_dataset, _requests(batch_job), FinetuneConfig.model_validate(config))
+    with tempfile.TemporaryDirectory(prefix="zenbatch-finetune-") as folder:
+        # Check the files exactly as they will be uploaded; a bad file fails here, not at the provider.
+        reports = {name: validate_finetune_file(path, strict=True) for name, path in write_finetune(dataset, Path(folder)).items()}
+    log_metadata({
+        "train_examples": len(dataset.train), "validation_examples": len(dataset.validation),
+        "rows_used": dataset.rows_used, "skipped": dataset.skipped,
+        "tokens": {name: report.tokens for name, report in reports.items()},
+    })  # fmt: skip
+    if job_id:
+        add_tags(tags=[job_tag(job_id)], infer_artifact=True, artifact_name="finetune_dataset")
+    return dataset

@@ -1,0 +1,22 @@
+"""What the ZenML-backed commands share: a clear error without ZenML, quiet logs, tables."""
+
+from __future__ import annotations
+
+import os
+
+from zenbatch.errors import ConfigError
+
+
+def use_zenml() -> None:
+    """Fail clearly when the ZenML extra is missing; keep ZenML's own output modest."""
+    os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
+    os.environ.setdefault("ZENML_ENABLE_RICH_TRACEBACK", "false")
+    os.environ.setdefault("AUTO_OPEN_DASHBOARD", "false")
+    try:
+        import zenml  # noqa: F401
+    except ImportError:
+        raise ConfigError("this command runs ZenML pipelines: install them with `pip install 'zenbatch[zenml]'`") from None
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else (f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}")

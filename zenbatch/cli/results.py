@@ -1,0 +1,53 @@
+"""``zenbatch results``: export a job's results table to CSV, Parquet or JSONL."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from zenbatch.errors import ConfigError
+
+FORMATS = {".csv", ".parquet", ".jsonl"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "results", help="export results (CSV, Parquet, JSONL)",
+        description="Write the batch_results of a job (the latest collected job by default): one "
+        "row per input row with the answer, parsed JSON, usage, cost and error.",
+        epilog="examples:\n  zenbatch results --out results.parquet\n  zenbatch results 3f2a9c0d1e4b5a67 --out rows.csv\n"
+        "  zenbatch results --version 4 --out rows.jsonl", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("job_id", nargs="?", help="the job (default: the latest results)")
+    parser.add_argument("--version", help="a pinned batch_results version instead")
+    parser.add_argument("--out", required=True, help="the file to write; the format follows its extension")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import orjson
+
+    from zenbatch.cli._zenml import use_zenml
+
+    out = Path(args.out)
+    if out.suffix not in FORMATS:
+        raise ConfigError(f"--out {out}: use a .csv, .parquet or .jsonl file name")
+    use_zenml()
+    from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, newest_of_job
+    from zenbatch.zenml_ext.runs import results_version
+
+    version = newest_of_job(RESULTS_ARTIFACT, args.job_id) if args.job_id else results_version(args.version)
+    if version is None:
+        raise ConfigError(f"job {args.job_id} has no results yet: zenbatch wait (or zenbatch status)")
+    frame = version.load()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix in (".parquet", ".csv"):
+        # Parsed answers and embeddings vary in shape from row to row: tables keep them as JSON text.
+        for column in ("parsed", "embedding"):
+            if column in frame.columns:
+                frame[column] = frame[column].map(lambda v: None if v is None else orjson.dumps(v).decode())
+        frame.to_parquet(out, index=False) if out.suffix == ".parquet" else frame.to_csv(out, index=False)
+    else:
+        frame.to_json(out, orient="records", lines=True, force_ascii=False)
+    print(f"{len(frame):,} rows -> {out}")
+    return 0

@@ -1,0 +1,58 @@
+"""``zenbatch submit``: run the submit pipeline (validate, shard, price, upload, create)."""
+
+from __future__ import annotations
+
+import argparse
+
+EXAMPLES = """\
+examples:
+  zenbatch submit                                            # the sample job on the local server
+  zenbatch submit --job configs/jobs/reviews.yaml --provider configs/providers/openai.yaml
+  zenbatch submit --config configs/pipelines/submit.yaml     # everything from a pipeline config
+Then: zenbatch status, zenbatch wait, zenbatch collect.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "submit", help="submit a batch job (the submit pipeline)", epilog=EXAMPLES,
+        description="Run the submit pipeline on the active ZenML stack: the dataset is validated, "
+        "split under the provider's limits and priced; the batches are created and recorded as the "
+        "artifact batch_job. Submitting the same work again reuses what was submitted.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--job", help="a job config (dataset + template); default from the pipeline config")
+    parser.add_argument("--provider", help="a provider config (configs/providers/*.yaml)")
+    parser.add_argument("--config", help="the pipeline config (default configs/pipelines/submit.yaml)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import orjson
+
+    from zenbatch.cli._zenml import money, use_zenml
+
+    use_zenml()
+    from zenbatch.zenml_ext.runs import run_submit
+
+    run = run_submit(job_config=args.job, provider_config=args.provider, config=args.config)
+    step = run.steps["submit_batch"]
+    job = step.outputs["batch_job"][0]
+    meta, state = job.run_metadata, step.run_metadata
+    summary = {
+        "run": run.name, "job_id": meta.get("job_id"), "job": meta.get("job_name"), "requests": meta.get("requests"),
+        "shards": meta.get("shards"), "batch_ids": state.get("batch_ids", []),
+        "already_collected": bool(state.get("already_collected")),
+        "estimated_batch_cost": meta.get("estimated_batch_cost"), "estimated_realtime_cost": meta.get("estimated_realtime_cost"),
+    }  # fmt: skip
+    if args.json:
+        print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+    elif summary["already_collected"]:
+        print(f"job {summary['job']} ({summary['job_id']}) was submitted and collected before: nothing submitted")
+    else:
+        print(f"job {summary['job']} ({summary['job_id']}): {summary['requests']} requests in {summary['shards']} shard(s), "
+              f"estimated {money(summary['estimated_batch_cost'])} (realtime {money(summary['estimated_realtime_cost'])})")
+        print(f"batches: {', '.join(summary['batch_ids']) or 'none yet (deferred by quota)'}")
+        print("next: zenbatch wait  (or zenbatch collect --schedule)")
+    return 0

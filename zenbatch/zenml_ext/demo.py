@@ -1,0 +1,123 @@
+"""The main job on the embedded default: a real local model, the local stack, the whole flow.
+
+Starts the local batch server (unless one already answers at the provider's URL), submits the
+sample job, lets the scheduled loader run until it pauses itself, then labels, evaluates and
+exports fine-tuning data. Running it again finds the job collected and submits nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from pydantic import BaseModel, Field
+
+from zenbatch.config import JobConfig
+from zenbatch.pricing import PriceTable
+from zenbatch.zenml_ext.runs import REPO, run_downstream, run_loader, run_submit
+
+SAMPLE_JOB = REPO / "configs" / "jobs" / "reviews.yaml"
+LOCAL_PROVIDER = REPO / "configs" / "providers" / "local.yaml"
+
+
+class DemoSummary(BaseModel):
+    """What the demo did and where to look."""
+
+    job: dict[str, Any]
+    already_collected: bool
+    batches: list[str]
+    rows: dict[str, int]
+    tokens: dict[str, int]
+    cost: dict[str, float]
+    evaluation: dict[str, Any]
+    artifacts: dict[str, str] = Field(default_factory=dict)
+    loader_schedule: str | None = None
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url.rstrip('/')}/batches", params={"limit": 1}, timeout=2).status_code in (200, 401)
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def local_server(base_url: str, engine: str, data_dir: Path) -> Iterator[str]:
+    """The local batch server at ``base_url`` for the duration: the one running there, or a new one."""
+    if _answers(base_url):
+        yield "already running"
+        return
+    from zenbatch.server import LocalBatchServer
+
+    address = urlparse(base_url)
+    server = LocalBatchServer(data_dir, engine=engine, host=address.hostname or "127.0.0.1", port=address.port or 8000)
+    server.start()
+    try:
+        yield f"started ({engine} engine, data in {data_dir})"
+    finally:
+        server.stop()
+
+
+def run_demo(job_config: Path = SAMPLE_JOB, provider_config: Path | None = None, engine: str = "llama-cpp",
+             say: Any = print) -> DemoSummary:
+    """Run the whole flow on the active (local scheduling) stack; ``say`` reports each stage."""
+    from zenbatch.zenml_ext.stack import ensure_local_stack
+    from materializers.batch_job import local_home
+
+    provider_config = provider_config or LOCAL_PROVIDER
+    config = JobConfig.from_yaml(job_config, provider=provider_config)
+    say(f"ZenML stack: {ensure_local_stack()}")
+    server = local_server(config.provider.base_url or "", engine, local_home() / "server") if config.provider.kind == "local" else contextlib.nullcontext("remote")
+    with server as state:
+        say(f"batch provider: {config.provider.kind} {config.provider.base_url or config.provider.azure_endpoint or ''} {state}")
+        say("submit pipeline: validate, shard, price, upload, create ...")
+        submitted = run_submit(job_config=str(job_config), provider_config=str(provider_config))
+        step = submitted.steps["submit_batch"]
+        already = bool(step.run_metadata.get("already_collected"))
+        schedule = None
+        if already:
+            say("this job was submitted and collected before: nothing submitted again")
+        else:
+            say("scheduled loader: polling until every row is final, then it pauses its own schedule ...")
+            schedule = run_loader()
+        artifacts = {}
+        for kind in ("labeling", "evaluation", "finetune"):
+            say(f"{kind} pipeline ...")
+            run = run_downstream(kind)
+            for step_run in run.steps.values():
+                for name, outputs in step_run.outputs.items():
+                    artifacts[name] = outputs[0].uri
+    return _summary(step.outputs["batch_job"][0], already, schedule, artifacts)
+
+
+def _summary(job_version: Any, already: bool, schedule: str | None, artifacts: dict[str, str]) -> DemoSummary:
+    from zenml.client import Client
+
+    from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, job_id_of, newest_of_job
+
+    job_id = job_id_of(job_version)
+    results = newest_of_job(RESULTS_ARTIFACT, job_id)
+    meta = results.run_metadata if results is not None else {}
+    job_meta = job_version.run_metadata
+    evaluation = Client().get_artifact_version("evaluation_report").load().model_dump()
+    artifacts.setdefault("batch_results", results.uri if results is not None else "")
+    artifacts.setdefault("batch_job", job_version.uri)
+    estimate_batch = float(job_meta.get("estimated_batch_cost", 0.0))
+    estimate_realtime = float(job_meta.get("estimated_realtime_cost", 0.0))
+    actual = float(meta.get("cost_usd", 0.0))
+    realtime = actual / PriceTable.default().batch_discount  # the same tokens at the realtime price
+    return DemoSummary(
+        job={"name": job_meta.get("job_name"), "id": job_id, "provider": job_meta.get("provider"), "model": job_meta.get("model")},
+        already_collected=already,
+        batches=[b for b in str(job_meta.get("batch_ids") or "").split(", ") if b],
+        rows={k: int(meta.get(k, 0)) for k in ("rows", "succeeded", "failed", "missing")},
+        tokens={k: int(meta.get(k, 0)) for k in ("prompt_tokens", "completion_tokens")},
+        cost={"batch": actual, "realtime": realtime, "saved": realtime - actual,
+              "estimated_batch": estimate_batch, "estimated_realtime": estimate_realtime},
+        evaluation={k: evaluation[k] for k in ("accuracy", "coverage", "macro_f1", "evaluated")},
+        artifacts=artifacts, loader_schedule=schedule,
+    )  # fmt: skip

@@ -1,0 +1,93 @@
+"""One loader pass over one job, in ZenML: poll, collect, resubmit, and save what changed.
+
+A job whose shards changed (a resubmission) or that finished is saved as a new ``batch_job``
+version (the registry moves the open tag to it). A job whose every row is final gets its
+``batch_results`` version, tagged with the job and linked to the job's model version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pandas as pd
+from pydantic import BaseModel
+
+from zenbatch.jobs import BatchJob
+from zenbatch.lifecycle import advance
+from zenbatch.results import summarize
+from zenbatch.zenml_ext.providers import provider_for
+from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, job_tag, mark_newest
+from zenbatch.zenml_ext.tags import ZENBATCH_TAG
+
+
+class JobProgress(BaseModel):
+    """What one loader pass did with one job."""
+
+    job_id: str
+    name: str
+    final: bool
+    rows: dict[str, int]
+    shards: dict[str, int]
+    results_version: str | None = None
+    job_version: str | None = None
+
+
+def advance_job_version(version_id: str) -> JobProgress:
+    """Poll, collect and resubmit the job saved in ``version_id``; save what changed."""
+    from zenml import save_artifact
+    from zenml.client import Client
+
+    from materializers.batch_job import BatchJobMaterializer
+    from materializers.results import ResultsMaterializer
+    from materializers.results import ESTIMATE_KEY
+
+    job: BatchJob = Client().get_artifact_version(UUID(version_id)).load()
+    before = [(s.index, s.batch_id, s.status) for s in job.shards]
+    collection = advance(job, provider_for(job), save=lambda _: None, inputs=_inputs(job))
+    counts = summarize(collection.results)
+    progress = JobProgress(
+        job_id=job.job_id, name=job.name, final=collection.final, shards=shard_counts(job),
+        rows={k: int(counts[k]) for k in ("rows", "succeeded", "failed", "missing")},
+    )  # fmt: skip
+    tags = [ZENBATCH_TAG, job_tag(job.job_id)]
+    if collection.final:
+        results = collection.results
+        results.attrs[ESTIMATE_KEY] = job.estimate
+        saved = save_artifact(
+            results, name=RESULTS_ARTIFACT, tags=tags, materializer=ResultsMaterializer,
+            user_metadata={"job_id": job.job_id, "job_name": job.name, "model_version": job.model_version or ""},
+        )  # fmt: skip
+        _link_to_model(saved, job)
+        progress.results_version = str(saved.id)
+    if collection.final or [(s.index, s.batch_id, s.status) for s in job.shards] != before:
+        state = save_artifact(job, name=JOB_ARTIFACT, tags=tags, materializer=BatchJobMaterializer)
+        _link_to_model(state, job)
+        mark_newest(state.id, job.job_id, collected=collection.final)
+        progress.job_version = str(state.id)
+    return progress
+
+
+def shard_counts(job: BatchJob) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for shard in job.shards:
+        counts[shard.status.value] = counts.get(shard.status.value, 0) + 1
+    return counts
+
+
+def _inputs(job: BatchJob) -> pd.DataFrame | None:
+    if not job.inputs_ref:
+        return None
+    from zenml.client import Client
+
+    return Client().get_artifact_version(UUID(job.inputs_ref)).load()
+
+
+def _link_to_model(artifact: Any, job: BatchJob) -> None:
+    if not job.model_version:
+        return
+    from zenml import Model
+    from zenml.model.utils import link_artifact_to_model
+
+    name, _, version = job.model_version.partition(":")
+    link_artifact_to_model(artifact, model=Model(name=name, version=version))

@@ -1,0 +1,195 @@
+"""Entry points that run zenbatch's pipelines with their configs (used by the CLI and the demo).
+
+The pipelines only wire steps; what differs between runs (which job, which provider, which
+results version) is resolved here and handed to them as parameters and options.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zenbatch.errors import ConfigError, JobStateError
+from zenbatch.zenml_ext.registry import JOB_ARTIFACT, LABELED_ARTIFACT, RESULTS_ARTIFACT, job_id_of, newest_of_job
+
+if TYPE_CHECKING:
+    from zenml.models import ArtifactVersionResponse, PipelineRunResponse
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / "configs" / "pipelines"
+
+
+def _config(name: str, path: str | Path | None) -> str:
+    chosen = Path(path) if path else CONFIGS / f"{name}.yaml"
+    if not chosen.exists():
+        raise ConfigError(f"pipeline config {chosen} does not exist; pass an existing YAML (see configs/pipelines/)")
+    return str(chosen)
+
+
+def _derived_config(path: str, parameters: dict[str, Any] | None = None, *, drop: tuple[str, ...] = ()) -> str:
+    """The config at ``path`` with ``parameters`` overriding its own and ``drop`` keys removed.
+
+    ZenML refuses a parameter set both in the file and in code, so the override is written to a
+    new file.
+    """
+    import tempfile
+
+    import yaml
+
+    if not parameters and not drop:
+        return path
+    config = yaml.safe_load(Path(path).read_text()) or {}
+    if parameters:
+        config["parameters"] = {**(config.get("parameters") or {}), **parameters}
+    for key in drop:
+        config.pop(key, None)
+    handle = tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="zenbatch-run-", delete=False)
+    with handle:
+        yaml.safe_dump(config, handle)
+    return handle.name
+
+
+def run_submit(job_config: str | None = None, provider_config: str | None = None, config: str | Path | None = None) -> PipelineRunResponse:
+    """Run the submit pipeline; parameters left out come from the pipeline config."""
+    from pipelines.submit import submit_pipeline
+
+    parameters: dict[str, Any] = {}
+    if job_config:
+        parameters["job_config"] = str(Path(job_config).resolve())
+    if provider_config:
+        parameters["provider_config"] = str(Path(provider_config).resolve())
+    run = submit_pipeline.with_options(config_path=_derived_config(_config("submit", config), parameters))()
+    assert run is not None  # not scheduled: a run comes back
+    return run
+
+
+def run_loader(config: str | Path | None = None, *, name: str | None = None, interval_seconds: int | None = None,
+               cron: str | None = None) -> str:
+    """Schedule the loader; on the local scheduling orchestrator this returns once it paused itself.
+
+    A paused schedule of the same name from an earlier job is replaced; an active one means a
+    loader is already running, and nothing new is scheduled.
+
+    Returns:
+        The schedule's name.
+    """
+    import yaml
+    from zenml.client import Client
+    from zenml.config.schedule import Schedule
+
+    from pipelines.loader import loader_pipeline
+
+    path = _config("loader", config)
+    settings = dict((yaml.safe_load(Path(path).read_text()) or {}).get("schedule") or {})
+    name = name or settings.pop("name", None) or "zenbatch-loader"
+    settings.pop("name", None)
+    client = Client()
+    for existing in client.list_schedules(name=name).items:
+        if existing.active:
+            raise JobStateError(
+                f"the schedule {name!r} is active: a loader is already running; wait for it to pause "
+                f"itself, or deactivate it with `zenml pipeline schedule update {existing.id} --active false`"
+            )
+        client.delete_schedule(existing.id)
+    if cron:
+        settings = {"cron_expression": cron}
+    elif interval_seconds:
+        settings = {"interval_second": interval_seconds}
+    if "interval_second" in settings and "start_time" not in settings:
+        # An interval needs a start; "from now" is what a config file cannot say.
+        settings["start_time"] = dt.datetime.now(dt.timezone.utc)
+    if not settings:
+        settings = {"interval_second": 60, "start_time": dt.datetime.now(dt.timezone.utc)}
+    loader_pipeline.with_options(config_path=_derived_config(path, drop=("schedule",)), schedule=Schedule(name=name, **settings))()
+    return name
+
+
+def run_loader_once(config: str | Path | None = None) -> dict[str, Any]:
+    """One loader pass now, without a schedule; returns its ``loader_report``."""
+    from pipelines.loader import loader_pipeline
+
+    run = loader_pipeline.with_options(config_path=_derived_config(_config("loader", config), drop=("schedule",)))()
+    assert run is not None
+    return run.steps["advance_jobs"].outputs["loader_report"][0].load()
+
+
+def cancel_job(job_id: str) -> int:
+    """Cancel a job's open batches and save its state; returns how many were cancelled."""
+    from zenml import save_artifact
+
+    from materializers.batch_job import BatchJobMaterializer
+    from zenbatch.lifecycle import cancel
+    from zenbatch.zenml_ext.overview import load_job
+    from zenbatch.zenml_ext.providers import provider_for
+    from zenbatch.zenml_ext.registry import job_tag, mark_newest
+    from zenbatch.zenml_ext.tags import ZENBATCH_TAG
+
+    job = load_job(job_id)
+    if job.collected:
+        raise JobStateError(f"job {job_id} is already collected: nothing to cancel")
+    asked = cancel(job, provider_for(job), save=lambda _: None)
+    state = save_artifact(job, name=JOB_ARTIFACT, tags=[ZENBATCH_TAG, job_tag(job_id)], materializer=BatchJobMaterializer)
+    mark_newest(state.id, job_id, collected=False)
+    return len(asked)
+
+
+def results_version(version: str | None = None) -> ArtifactVersionResponse:
+    """The ``batch_results`` version to work on: the latest, or a pinned version (number or id)."""
+    from zenml.client import Client
+
+    try:
+        return Client().get_artifact_version(RESULTS_ARTIFACT, version=version)
+    except KeyError:
+        which = f"version {version!r} of" if version else "any"
+        raise ConfigError(
+            f"no {which} {RESULTS_ARTIFACT!r} artifact: run the loader (zenbatch wait) until the job is collected"
+        ) from None
+
+
+def job_model(artifact: ArtifactVersionResponse) -> Any:
+    """The Model (version) of the job an artifact belongs to, or None when it has none."""
+    from zenml import Model
+
+    reference = str(artifact.run_metadata.get("model_version") or "")
+    if ":" not in reference:
+        return None
+    name, _, version = reference.partition(":")
+    return Model(name=name, version=version)
+
+
+def run_downstream(kind: str, config: str | Path | None = None, version: str | None = None) -> PipelineRunResponse:
+    """Run ``labeling``, ``evaluation`` or ``finetune`` for the job of a results version.
+
+    ``version`` pins the ``batch_results`` version (default: the latest). Evaluation and
+    fine-tuning use that job's newest ``labeled_dataset``; every output is linked to the job's
+    model version.
+    """
+    import importlib
+
+    pipelines = {"labeling": "labeling_pipeline", "evaluation": "evaluation_pipeline", "finetune": "finetune_pipeline"}
+    if kind not in pipelines:
+        raise ConfigError(f"unknown downstream pipeline {kind!r}: choose one of {', '.join(pipelines)}")
+    results = results_version(version)
+    job_id = job_id_of(results)
+    parameters: dict[str, Any] = {"job_id": job_id}
+    if kind == "labeling":
+        parameters["results_version"] = str(results.version)
+    else:
+        labeled = newest_of_job(LABELED_ARTIFACT, job_id)
+        if labeled is None:
+            raise JobStateError(f"job {job_id} has no labeled_dataset yet: run `zenbatch label` first")
+        parameters["labeled_version"] = str(labeled.version)
+    if kind == "finetune":
+        state = newest_of_job(JOB_ARTIFACT, job_id)
+        if state is None:
+            raise JobStateError(f"job {job_id} has no batch_job artifact: it was not submitted through zenbatch")
+        parameters["job_version"] = str(state.version)
+    options: dict[str, Any] = {"config_path": _derived_config(_config(kind, config), parameters)}
+    model = job_model(results)
+    if model is not None:
+        options["model"] = model
+    pipeline = getattr(importlib.import_module(f"pipelines.{kind}"), pipelines[kind])
+    run = pipeline.with_options(**options)()
+    assert run is not None
+    return run

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from zenbatch.results import ResultParser, join_results
 from zenbatch.templates import RequestTemplate
 
 
@@ -53,3 +54,15 @@ def http_error_line(custom_id: str, status: int, code: str, message: str = "fail
 def never_ran_line(custom_id: str, code: str = "batch_expired") -> bytes:
     return orjson.dumps({"id": "batch_req_y", "custom_id": custom_id, "response": None,
                          "error": {"code": code, "message": "This request could not be executed before the completion window expired."}}) + b"\n"
+
+
+def results_table(answers: list[str | bytes | None], inputs: pd.DataFrame | None = None, *, structured: bool = True) -> pd.DataFrame:
+    """A results table as collecting a batch builds it, custom_ids r0, r1, ...
+
+    Each answer is the text of a successful answer, a raw output line (bytes, e.g. from
+    ``http_error_line("r1", ...)``) or None for a request that never came back.
+    """
+    ids = [f"r{i}" for i in range(len(answers))]
+    parser = ResultParser(structured=structured)
+    parser.feed([a if isinstance(a, bytes) else output_line(cid, a) for cid, a in zip(ids, answers) if a is not None])
+    return join_results(inputs if inputs is not None else pd.DataFrame({"id": ids}), ids, parser.frame())

@@ -13,7 +13,8 @@ Every error says what is wrong, where (file, line, row, custom_id) and what to d
     ├── ProviderError          a provider call failed (status, code, what to do)
     │   └── TransientProviderError   429, 5xx or a connection error: safe to retry
     ├── JobStateError          a BatchJob is not in a state that allows the operation
-    └── SchedulePauseError     a schedule was not paused (names the orchestrator, what failed, what to do)
+    ├── SchedulePauseError     a schedule was not paused (names the orchestrator, what failed, what to do)
+    └── ScheduleRunError       a locally run schedule stopped (its runs kept failing, or it runs elsewhere)
 
 Secrets never appear in any message: providers redact them before raising.
 """
@@ -150,3 +151,9 @@ class SchedulePauseError(ZenbatchError):
         self.schedule_name = schedule_name
         self.orchestrator = orchestrator
         self.orchestrator_paused = orchestrator_paused
+
+
+class ScheduleRunError(ZenbatchError):
+    """A schedule run by the local scheduling orchestrator stopped before it was paused."""
+
+    exit_code = 1

@@ -68,8 +68,10 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
                cron: str | None = None) -> str:
     """Schedule the loader; on the local scheduling orchestrator this returns once it paused itself.
 
-    A paused schedule of the same name from an earlier job is replaced; an active one means a
-    loader is already running, and nothing new is scheduled.
+    A paused schedule of the same name from an earlier job is replaced, and so is an active one
+    of the local scheduling orchestrator whose process ended (killed or interrupted): the new
+    loader resumes its work. Any other active one means a loader is already running, and nothing
+    new is scheduled.
 
     Returns:
         The schedule's name.
@@ -81,12 +83,19 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
     from pipelines.loader import loader_pipeline
 
     path = _config("loader", config)
+    orchestrator = Client().active_stack.orchestrator
+    if not orchestrator.config.is_schedulable:
+        raise ConfigError(
+            f"the active stack's orchestrator {orchestrator.name!r} (flavor {orchestrator.flavor}) cannot run "
+            "schedules: `zenbatch init` registers and activates the local scheduling stack, or switch to a "
+            "Kubernetes, Vertex AI or SageMaker stack (configs/stacks/)"
+        )
     settings = dict((yaml.safe_load(Path(path).read_text()) or {}).get("schedule") or {})
     name = name or settings.pop("name", None) or "zenbatch-loader"
     settings.pop("name", None)
     client = Client()
     for existing in client.list_schedules(name=name).items:
-        if existing.active:
+        if existing.active and not _abandoned_locally(existing):
             raise JobStateError(
                 f"the schedule {name!r} is active: a loader is already running; wait for it to pause "
                 f"itself, or deactivate it with `zenml pipeline schedule update {existing.id} --active false`"
@@ -103,6 +112,23 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
         settings = {"interval_second": 60, "start_time": dt.datetime.now(dt.timezone.utc)}
     loader_pipeline.with_options(config_path=_derived_config(path, drop=("schedule",)), schedule=Schedule(name=name, **settings))()
     return name
+
+
+def _abandoned_locally(schedule: Any) -> bool:
+    """An active schedule of the local scheduling orchestrator whose process has ended."""
+    from zenml.client import Client
+    from zenml.enums import StackComponentType
+
+    from zenbatch.zenml_ext.local_orchestrator import FLAVOR, schedule_is_running
+
+    orchestrator_id = schedule.orchestrator_id
+    if orchestrator_id is None:
+        return False
+    try:
+        component = Client().get_stack_component(StackComponentType.ORCHESTRATOR, orchestrator_id)
+    except KeyError:
+        return False
+    return component.flavor_name == FLAVOR and not schedule_is_running(schedule.id)
 
 
 def run_loader_once(config: str | Path | None = None) -> dict[str, Any]:

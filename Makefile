@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m zenbatch estimate --config configs/jobs/reviews.yaml
+	$(PY) -m zenbatch demo
 
 test: install
 	$(PY) -m pytest

@@ -18,8 +18,8 @@ def load_dataset(job_config: str, path: str | None = None, limit: int | None = N
     """Read ``path``, or the dataset the job config names; ``limit`` keeps the first rows."""
     if path is None:
         config = JobConfig.from_yaml(resolve(job_config))
-        if config.dataset is None:
-            raise ConfigError(f"{job_config} names no dataset: add dataset.path or pass the step's path parameter")
+        if config.dataset is None or config.dataset.path is None:
+            raise ConfigError(f"{job_config} names no dataset file: add dataset.path or pass the step's path parameter")
         source = config.resolve(config.dataset.path)
         limit = limit or config.dataset.limit
     else:

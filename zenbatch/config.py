@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from zenbatch.dialects import Dialect, ProviderKind
 from zenbatch.pricing import PriceTable
@@ -17,9 +17,28 @@ from zenbatch.templates import RequestTemplate, from_mapping, load_yaml
 
 
 class DatasetConfig(BaseModel):
+    """Where the rows come from: a file, or a ZenML artifact (a DataFrame) in pipelines.
+
+    Attributes:
+        path: a .csv, .parquet or .jsonl file, relative to the config file.
+        artifact: the name of a DataFrame artifact; the submit pipeline takes it as its input.
+        version: the artifact's version (default: the latest).
+        limit: use only the first N rows of a file.
+    """
+
     model_config = ConfigDict(extra="forbid")
-    path: str
+    path: str | None = None
+    artifact: str | None = None
+    version: str | None = None
     limit: int | None = Field(default=None, gt=0, description="use only the first N rows")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetConfig:
+        if (self.path is None) == (self.artifact is None):
+            raise ValueError("dataset needs exactly one of `path` (a file) or `artifact` (a ZenML artifact name)")
+        if self.version is not None and self.artifact is None:
+            raise ValueError("dataset.version pins an artifact version: set dataset.artifact too")
+        return self
 
 
 class ProviderConfig(BaseModel):
@@ -69,6 +88,14 @@ class JobConfig(BaseModel):
     budget_usd: float | None = Field(default=None, ge=0)
     pricing: dict[str, Any] | None = None
     base_dir: str = "."
+
+    def dataset_source(self) -> str | None:
+        """The dataset's file or ``artifact NAME[:VERSION]``, for messages; None without a dataset."""
+        if self.dataset is None:
+            return None
+        if self.dataset.path is not None:
+            return self.dataset.path
+        return f"artifact {self.dataset.artifact}" + (f":{self.dataset.version}" if self.dataset.version else "")
 
     @classmethod
     def from_yaml(cls, path: str | Path, provider: str | Path | None = None) -> JobConfig:

@@ -117,6 +117,13 @@ def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> Reque
             from zenbatch.errors import ConfigError
 
             raise ConfigError("the config has no dataset: add dataset.path (a .csv, .parquet or .jsonl file)")
+        if config.dataset.path is None:
+            from zenbatch.errors import ConfigError
+
+            raise ConfigError(
+                f"the dataset is the ZenML artifact {config.dataset.artifact!r}, which only the submit pipeline "
+                "reads: run `zenbatch submit` (its plan_batch step logs the estimate before anything is uploaded)"
+            )
         path = config.resolve(config.dataset.path)
         frame = read_dataset(path)
         if config.dataset.limit:
@@ -150,13 +157,13 @@ def estimate_job(
         out_dir=out_dir,
         sharding=config.sharding,
         embeddings=template.endpoint == "/v1/embeddings",
-        source=config.dataset.path if config.dataset else None,
+        source=config.dataset_source(),
     )
     table = config.price_table()
     estimate = estimate_plan(
         plan,
         table,
-        source=config.dataset.path if config.dataset else "dataframe",
+        source=config.dataset_source() or "dataframe",
         endpoint=requests.url,
         model=requests.model,
         pricing_model=template.pricing_model,

@@ -37,11 +37,18 @@ def _dataset(rows: int, prefix: str) -> pd.DataFrame:
     return frame
 
 
-def _job_config(folder: Path, name: str, frame: pd.DataFrame, provider: Path) -> Path:
-    frame.to_csv(folder / f"{name}.csv", index=False)
+def _job_config(folder: Path, name: str, frame: pd.DataFrame, provider: Path, *, as_artifact: bool = False) -> Path:
+    if as_artifact:  # a DataFrame artifact made by another pipeline, the submit pipeline's input
+        from zenml import save_artifact
+
+        save_artifact(frame, name=f"{name}_rows")
+        dataset = {"artifact": f"{name}_rows"}
+    else:
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        dataset = {"path": f"{name}.csv"}
     config = {
         "name": name,
-        "dataset": {"path": f"{name}.csv"},
+        "dataset": dataset,
         "template": {
             "endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "id_column": "review_id",
             "system_prompt": "Answer with the sentiment.", "user_template": "{answer}",
@@ -74,7 +81,7 @@ def flow(zenml_store: Path, tmp_path_factory: pytest.TempPathFactory):
         provider = folder / "local.yaml"
         provider.write_text(yaml.safe_dump({"kind": "local", "base_url": server.base_url}))
         frames = {"alpha": _dataset(30, "a"), "beta": _dataset(12, "b")}
-        configs = {name: _job_config(folder, name, frame, provider) for name, frame in frames.items()}
+        configs = {name: _job_config(folder, name, frame, provider, as_artifact=name == "beta") for name, frame in frames.items()}
         for config in configs.values():
             run_submit(job_config=str(config), provider_config=str(provider))
         batches_after_submit = len(list(server_batches(server)))
@@ -170,6 +177,15 @@ def test_a_job_s_artifacts_are_linked_to_one_model_version(flow):
     model_version = Client().get_model_version(name, version)
     linked = {link.artifact_version.artifact.name for link in Client().list_model_version_artifact_links(model_version_id=model_version.id, size=100).items}
     assert {"batch_job", "batch_results", "labeled_dataset", "evaluation_report", "finetune_dataset"} <= linked
+
+
+def test_a_dataset_artifact_feeds_the_submit_pipeline_with_its_lineage(flow):
+    from zenml.client import Client
+
+    runs = Client().list_pipeline_runs(pipeline_name="submit_pipeline", sort_by="asc:created", size=10).items
+    beta = runs[1]
+    assert "load_dataset" not in beta.steps
+    assert beta.steps["plan_batch"].inputs["dataset"][0].artifact.name == "beta_rows"
 
 
 def test_submitting_a_collected_job_again_submits_nothing(flow):

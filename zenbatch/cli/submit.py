@@ -9,6 +9,7 @@ examples:
   zenbatch submit                                            # the sample job on the local server
   zenbatch submit --job configs/jobs/reviews.yaml --provider configs/providers/openai.yaml
   zenbatch submit --config configs/pipelines/submit.yaml     # everything from a pipeline config
+  zenbatch submit --job job.yaml --dataset-artifact reviews:3   # rows from a ZenML DataFrame artifact
 Then: zenbatch status, zenbatch wait, zenbatch collect.
 """
 
@@ -23,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument("--job", help="a job config (dataset + template); default from the pipeline config")
     parser.add_argument("--provider", help="a provider config (configs/providers/*.yaml)")
+    parser.add_argument("--dataset-artifact", metavar="NAME[:VERSION]",
+                        help="take the rows from a DataFrame artifact instead of the job config's file")
     parser.add_argument("--config", help="the pipeline config (default configs/pipelines/submit.yaml)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     use_zenml()
     from zenbatch.zenml_ext.runs import run_submit
 
-    run = run_submit(job_config=args.job, provider_config=args.provider, config=args.config)
+    run = run_submit(job_config=args.job, provider_config=args.provider, config=args.config, dataset_artifact=args.dataset_artifact)
     step = run.steps["submit_batch"]
     job = step.outputs["batch_job"][0]
     meta, state = job.run_metadata, step.run_metadata

@@ -50,8 +50,13 @@ def _derived_config(path: str, parameters: dict[str, Any] | None = None, *, drop
     return handle.name
 
 
-def run_submit(job_config: str | None = None, provider_config: str | None = None, config: str | Path | None = None) -> PipelineRunResponse:
-    """Run the submit pipeline; parameters left out come from the pipeline config."""
+def run_submit(job_config: str | None = None, provider_config: str | None = None, config: str | Path | None = None,
+               dataset_artifact: str | None = None) -> PipelineRunResponse:
+    """Run the submit pipeline; parameters left out come from the pipeline config.
+
+    The dataset is the job config's file, or a DataFrame artifact: the job config's
+    ``dataset.artifact`` or ``dataset_artifact`` here (``name`` or ``name:version``).
+    """
     from pipelines.submit import submit_pipeline
 
     parameters: dict[str, Any] = {}
@@ -59,6 +64,15 @@ def run_submit(job_config: str | None = None, provider_config: str | None = None
         parameters["job_config"] = str(Path(job_config).resolve())
     if provider_config:
         parameters["provider_config"] = str(Path(provider_config).resolve())
+    if dataset_artifact:
+        name, _, version = dataset_artifact.partition(":")
+        parameters.update(dataset_artifact=name, dataset_version=version or None)
+    elif job_config:
+        from zenbatch.config import JobConfig
+
+        dataset = JobConfig.from_yaml(job_config).dataset
+        if dataset is not None and dataset.artifact:
+            parameters.update(dataset_artifact=dataset.artifact, dataset_version=dataset.version)
     run = submit_pipeline.with_options(config_path=_derived_config(_config("submit", config), parameters))()
     assert run is not None  # not scheduled: a run comes back
     return run

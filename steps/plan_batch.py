@@ -7,11 +7,15 @@ from typing import Annotated
 
 import pandas as pd
 from zenml import get_step_context, log_metadata, step
+from zenml.logger import get_logger
 
 from steps.paths import resolve
 from zenbatch.config import JobConfig
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import prepare_job
+from zenbatch.progress import LineProgress
+
+logger = get_logger(__name__)
 
 
 @step
@@ -23,7 +27,10 @@ def plan_batch(
 ) -> Annotated[BatchJob, "batch_plan"]:
     """The job's shards, written and hashed, with the estimate; nothing is uploaded."""
     config = JobConfig.from_yaml(resolve(job_config), provider=resolve(provider_config) if provider_config else None)
-    job, estimate = prepare_job(config, tempfile.mkdtemp(prefix="zenbatch-plan-"), dataset, max_attempts=max_attempts)
+    job, estimate = prepare_job(
+        config, tempfile.mkdtemp(prefix="zenbatch-plan-"), dataset, max_attempts=max_attempts,
+        progress=LineProgress(logger.info, "rows"),
+    )  # fmt: skip
     context = get_step_context()
     job.inputs_ref = str(context.step_run.inputs["dataset"][0].id)
     if context.model is not None:

@@ -13,6 +13,7 @@ from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
 from zenbatch.dialects import Dialect
 from zenbatch.pricing import Cost, PriceTable, check_budget, cost_of
+from zenbatch.progress import Progress, silent
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
 from zenbatch.shards import ShardPlan, plan_shards
 from zenbatch.tokens import TokenCounter
@@ -109,6 +110,15 @@ def _recording(chunks: Iterable[RequestChunk], into: dict[str, int] | None) -> I
         yield chunk
 
 
+def _reporting(chunks: Iterable[RequestChunk], total: int, progress: Progress) -> Iterator[RequestChunk]:
+    done = 0
+    progress("building requests", 0, total)
+    for chunk in chunks:
+        yield chunk
+        done += len(chunk.custom_ids)
+        progress("building requests", done, total)
+
+
 def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> RequestSet:
     """The job's dataset, validated against its template."""
     source = None
@@ -140,8 +150,11 @@ def estimate_job(
     out_dir: str | Path | None = None,
     per_request: bool = False,
     enforce_budget: bool = True,
+    progress: Progress = silent,
 ) -> Estimate:
     """Validate, plan (and with ``out_dir`` write) the shards of a job, and price them.
+
+    ``progress`` hears ``("building requests", rows done, rows)`` after each chunk of rows.
 
     Raises:
         InputValidationError, LimitError: bad rows or limits, before anything is written.
@@ -152,7 +165,7 @@ def estimate_job(
     counter = TokenCounter(template.pricing_model)
     recorded: dict[str, int] | None = {} if per_request else None
     plan = plan_shards(
-        _recording(requests.iter_chunks(counter=counter), recorded),
+        _reporting(_recording(requests.iter_chunks(counter=counter), recorded), len(requests), progress),
         requests.dialect.limits,
         out_dir=out_dir,
         sharding=config.sharding,

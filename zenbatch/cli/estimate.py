@@ -7,6 +7,7 @@ import sys
 
 import orjson
 
+from zenbatch.cli._progress import terminal_progress
 from zenbatch.config import JobConfig
 from zenbatch.dialects import Dialect
 from zenbatch.errors import ConfigError, InputValidationError
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                 config.budget_usd = args.budget
             if args.expected_output_tokens is not None:
                 config.template.expected_output_tokens = args.expected_output_tokens
-            estimate = estimate_job(config, per_request=args.per_request)
+            with terminal_progress("rows") as progress:
+                estimate = estimate_job(config, per_request=args.per_request, progress=progress)
         else:
             estimate = estimate_file(
                 args.file,

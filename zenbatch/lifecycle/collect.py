@@ -16,6 +16,7 @@ import orjson
 import pandas as pd
 from pydantic import BaseModel
 
+from zenbatch.progress import Progress, silent
 from zenbatch.errors import ResultsError
 from zenbatch.jobs import BatchJob, JobShard, ShardStatus
 from zenbatch.lifecycle.submit import Save
@@ -36,7 +37,7 @@ class Collection(BaseModel):
     downloaded: list[int]
 
 
-def download(job: BatchJob, provider: BatchProvider, *, save: Save) -> list[int]:
+def download(job: BatchJob, provider: BatchProvider, *, save: Save, progress: Progress = silent) -> list[int]:
     """Download the output and error files of terminal shards not yet collected."""
     done = []
     folder = Path(job.workdir) / "results"
@@ -47,7 +48,7 @@ def download(job: BatchJob, provider: BatchProvider, *, save: Save) -> list[int]
             continue  # files kept from an earlier collect (a job loaded elsewhere downloads again)
         for kind, file_id in (("output", shard.output_file_id), ("errors", shard.error_file_id)):
             if file_id:
-                provider.download(file_id, folder / f"{shard.batch_id}.{kind}.jsonl")
+                provider.download(file_id, folder / f"{shard.batch_id}.{kind}.jsonl", progress)
                 job.count_call("download")
         shard.collected = True
         save(job)
@@ -62,9 +63,10 @@ def collect(
     save: Save,
     inputs: pd.DataFrame | None = None,
     table: PriceTable | None = None,
+    progress: Progress = silent,
 ) -> Collection:
     """Download what finished and build one result row per input row, with its attempts."""
-    downloaded = download(job, provider, save=save)
+    downloaded = download(job, provider, save=save, progress=progress)
     results = results_table(job, inputs, table)
     final = is_final(job, results)
     if final and not job.collected:

@@ -11,6 +11,7 @@ from enum import Enum
 
 import pandas as pd
 
+from zenbatch.progress import Progress, silent
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle.collect import Collection, collect, resubmit
 from zenbatch.lifecycle.poll import poll
@@ -34,11 +35,12 @@ def advance(
     save: Save,
     inputs: pd.DataFrame | None = None,
     table: PriceTable | None = None,
+    progress: Progress = silent,
 ) -> Collection:
     """Submit what is due, poll what runs, collect what finished, resubmit what may pass."""
     submit(job, provider, save=save)
     poll(job, provider, save=save)
-    collection = collect(job, provider, save=save, inputs=inputs, table=table)
+    collection = collect(job, provider, save=save, inputs=inputs, table=table, progress=progress)
     if not collection.final and resubmit(job, collection.results, provider, save=save):
         submit(job, provider, save=save)
     return collection

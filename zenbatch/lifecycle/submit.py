@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from zenbatch.progress import Progress, silent
 from zenbatch.config import JobConfig
 from zenbatch.errors import ProviderError
 from zenbatch.estimate import Estimate, estimate_job
@@ -36,14 +37,17 @@ def prepare_job(
     *,
     max_attempts: int = 3,
     max_enqueued_tokens: int | None = None,
+    progress: Progress = silent,
 ) -> tuple[BatchJob, Estimate]:
     """Validate, shard, price and write a job's input files; nothing is uploaded.
+
+    ``progress`` hears how many rows were built (see :mod:`zenbatch.progress`).
 
     Raises:
         InputValidationError, LimitError, BudgetExceededError: before anything is written.
     """
     workdir = Path(workdir)
-    estimate = estimate_job(config, frame, out_dir=workdir / "inputs")
+    estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress)
     dialect = config.provider.dialect()
     shards = [
         JobShard(index=s.index, path=s.path or "", sha256=s.sha256, requests=s.requests, bytes=s.bytes, prompt_tokens=s.prompt_tokens)

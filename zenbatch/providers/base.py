@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel, Field
 
+from zenbatch.progress import Progress, silent
 from zenbatch.dialects import Dialect
 from zenbatch.errors import ProviderError, TransientProviderError
 from zenbatch.jobs import RequestCounts, ShardStatus
@@ -180,17 +181,26 @@ class BatchProvider:
             after = data[-1].id
         return None
 
-    def download(self, file_id: str, dest: str | Path) -> Path:
-        """Stream a file's content to ``dest`` (atomically: a partial download never stays)."""
+    def download(self, file_id: str, dest: str | Path, progress: Progress = silent) -> Path:
+        """Stream a file's content to ``dest`` (atomically: a partial download never stays).
+
+        ``progress`` hears ``("downloading NAME", bytes so far, bytes in all when the server says)``.
+        """
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(dest.suffix + ".part")
+        what = f"downloading {dest.name}"
 
         def call() -> Path:
             with self.client.files.with_streaming_response.content(file_id) as response:
+                length = response.headers.get("content-length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
                 with tmp.open("wb") as handle:
                     for block in response.iter_bytes(1 << 20):
                         handle.write(block)
+                        done += len(block)
+                        progress(what, done, total)
             os.replace(tmp, dest)
             return dest
 

@@ -7,6 +7,7 @@ version (the registry moves the open tag to it). A job whose every row is final 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -15,10 +16,13 @@ from pydantic import BaseModel
 
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import advance
+from zenbatch.progress import LineProgress
 from zenbatch.results import summarize
 from zenbatch.zenml_ext.providers import provider_for
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, job_tag, mark_newest
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
+
+logger = logging.getLogger(__name__)
 
 
 class JobProgress(BaseModel):
@@ -44,7 +48,7 @@ def advance_job_version(version_id: str) -> JobProgress:
 
     job: BatchJob = Client().get_artifact_version(UUID(version_id)).load()
     before = [(s.index, s.batch_id, s.status) for s in job.shards]
-    collection = advance(job, provider_for(job), save=lambda _: None, inputs=_inputs(job))
+    collection = advance(job, provider_for(job), save=lambda _: None, inputs=_inputs(job), progress=LineProgress(logger.info, "bytes"))
     counts = summarize(collection.results)
     progress = JobProgress(
         job_id=job.job_id, name=job.name, final=collection.final, shards=shard_counts(job),

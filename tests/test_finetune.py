@@ -47,6 +47,12 @@ def test_only_succeeded_valid_correct_rows_become_examples_and_the_rest_are_coun
     assert [e["messages"][1]["content"] for e in dataset.train] == ["Review: review number 0", "Review: review number 2", "Review: review number 5"]
 
 
+def test_when_no_row_can_become_an_example_the_error_says_why_each_was_left_out():
+    frame, requests = labeled([*sentiments("awful", "negative"), None], ["positive", "positive", "neutral"])
+    with pytest.raises(InputValidationError, match=r"no row can become an example \(1 invalid label, 1 label differs from the truth, 1 request missing\).*only_correct: false"):
+        build_finetune(frame, requests, CORRECT_AS_JSON)
+
+
 def test_the_assistant_turn_is_the_raw_answer_or_the_bare_label_and_system_can_be_left_out():
     frame, requests = labeled(['  {"sentiment": "Positive"}'], ["positive"])
     raw = build_finetune(frame, requests, FinetuneConfig(validation_fraction=0)).train[0]["messages"]

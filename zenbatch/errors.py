@@ -14,7 +14,8 @@ Every error says what is wrong, where (file, line, row, custom_id) and what to d
     │   └── TransientProviderError   429, 5xx or a connection error: safe to retry
     ├── JobStateError          a BatchJob is not in a state that allows the operation
     ├── SchedulePauseError     a schedule was not paused (names the orchestrator, what failed, what to do)
-    └── ScheduleRunError       a locally run schedule stopped (its runs kept failing, or it runs elsewhere)
+    ├── ScheduleRunError       a locally run schedule stopped (its runs kept failing, or it runs elsewhere)
+    └── PipelineRunError       a pipeline run failed (names the run, the step and the step's own error)
 
 Secrets never appear in any message: providers redact them before raising.
 """
@@ -157,3 +158,17 @@ class ScheduleRunError(ZenbatchError):
     """A schedule run by the local scheduling orchestrator stopped before it was paused."""
 
     exit_code = 1
+
+
+class PipelineRunError(ZenbatchError):
+    """A pipeline run failed; the message names the run, the step and the step's own error.
+
+    ``exit_code`` is the step error's when it is one of zenbatch's (bad input: 2, work refused or
+    failed: 1), else 1.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code

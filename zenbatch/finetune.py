@@ -160,6 +160,13 @@ def build_finetune(results: pd.DataFrame, requests: Iterable[dict[str, Any]], co
         (dataset.validation if held_out else dataset.train).append(example)
     dataset.skipped = dict(sorted(skipped.items(), key=lambda item: (-item[1], item[0])))
     dataset.rows_used = len(dataset.train) + len(dataset.validation)
+    if not dataset.rows_used:
+        reasons = ", ".join(f"{count} {reason}" for reason, count in dataset.skipped.items()) or "no rows"
+        hint = " or set only_correct: false" if config.only_correct else ""
+        raise InputValidationError(
+            [Problem(f"no row can become an example ({reasons}): check the answers and the labeling config{hint}", "no_examples")],
+            source=f"the {rows} result rows",
+        )
     return dataset
 
 

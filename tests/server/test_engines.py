@@ -57,6 +57,27 @@ def test_echo_completions_and_responses(shared_client):
     assert responses.usage.input_tokens > 0
 
 
+def test_echo_answers_a_json_schema_with_json_that_follows_it(shared_client):
+    schema = {"type": "object", "properties": {"sentiment": {"type": "string", "enum": ["positive", "negative"]},
+              "reason": {"type": "string"}, "score": {"type": "integer"}}, "required": ["sentiment"]}  # fmt: skip
+    chat = {"response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": schema}}}
+    content = _lines("/v1/chat/completions", [
+        {**chat, "messages": [{"role": "user", "content": "great blender"}]},
+        {**chat, "messages": [{"role": "user", "content": '{"sentiment": "negative"}'}]},  # already JSON: echoed
+        {"messages": [{"role": "user", "content": "no schema asked"}]},
+    ])  # fmt: skip
+    out = _by_id(shared_client, wait_for(shared_client, submit(shared_client, content).id))
+    texts = [out[f"c{i}"]["response"]["body"]["choices"][0]["message"]["content"] for i in range(3)]
+    shaped = orjson.loads(texts[0])
+    assert shaped["sentiment"] in ("positive", "negative") and shaped["reason"].endswith("great blender")
+    assert shaped["score"] == len("score:great blender")
+    assert texts[1:] == ['{"sentiment": "negative"}', "no schema asked"]
+
+    responses = _lines("/v1/responses", [{"input": "great blender", "text": {"format": {"type": "json_schema", "name": "s", "schema": schema}}}])
+    answer = _by_id(shared_client, wait_for(shared_client, submit(shared_client, responses, endpoint="/v1/responses").id))
+    assert Response.model_validate(answer["c0"]["response"]["body"]).output_text == texts[0]  # the same draw
+
+
 class _Upstream(BaseHTTPRequestHandler):
     """A realtime OpenAI-compatible server with scripted trouble, keyed by the user's text."""
 

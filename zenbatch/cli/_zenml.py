@@ -19,4 +19,8 @@ def use_zenml() -> None:
 
 
 def money(value: float | None) -> str:
-    return "—" if value is None else (f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}")
+    if value is None:
+        return "—"
+    if value and abs(value) < 0.0001:  # fractions of a cent: keep 2 significant digits
+        return f"${value:.2g}"
+    return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"

@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         )  # fmt: skip
         parser.add_argument("--version", help="the batch_results version (default: the latest)")
         parser.add_argument("--config", help=f"the pipeline config (default configs/pipelines/{kind}.yaml)")
+        parser.add_argument("--json", action="store_true", help="machine-readable output: the run and its artifacts")
         parser.set_defaults(func=run, kind=kind)
 
 
@@ -31,5 +32,17 @@ def run(args: argparse.Namespace) -> int:
     from zenbatch.zenml_ext.runs import run_downstream
 
     run = run_downstream(args.kind, args.config, args.version)
+    outputs = [
+        {"name": name, "version": str(version.version), "id": str(version.id), "uri": version.uri, "metadata": dict(version.run_metadata)}
+        for step in run.steps.values() for name, versions in step.outputs.items() for version in versions
+    ]  # fmt: skip
+    if args.json:
+        import orjson
+
+        print(orjson.dumps({"run": run.name, "run_id": str(run.id), "status": run.status.value, "outputs": outputs},
+                           option=orjson.OPT_INDENT_2, default=str).decode())  # fmt: skip
+        return 0
     print(f"{args.kind}: run {run.name} {run.status.value}")
+    for output in outputs:
+        print(f"  {output['name']} version {output['version']}: {output['uri']}")
     return 0

@@ -42,6 +42,8 @@ def number(value: float | int | None, digits: int = 0) -> str:
 def money(value: float | None, currency: str = "USD") -> str:
     if value is None:
         return "—"
+    if value and abs(value) < 0.0001:  # a few requests cost fractions of a cent: keep 2 significant digits
+        return f"{value:.2g} {escape(currency)}"
     return f"{value:,.4f} {escape(currency)}" if abs(value) < 1 else f"{value:,.2f} {escape(currency)}"
 
 

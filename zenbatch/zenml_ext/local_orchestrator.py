@@ -36,6 +36,7 @@ from zenml.orchestrators.local.local_orchestrator import (
 )
 
 from zenbatch.errors import ScheduleRunError
+from zenbatch.zenml_ext.failures import failure_of
 from zenbatch.zenml_ext.ticks import Timing, next_tick
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class LocalSchedulingOrchestrator(LocalOrchestrator):
                     failures = 0
                 except Exception as exc:  # a failed run must not end the schedule by itself
                     failures += 1
-                    cause = _describe_failure(client, schedule_id, exc)
+                    cause = _cause(client, schedule_id, exc)
                     logger.error("Schedule %s: run failed (%d in a row): %s", name, failures, cause)
                     if failures >= self.config.max_consecutive_failures:
                         raise ScheduleRunError(
@@ -151,19 +152,12 @@ def timing_of(schedule: ScheduleResponse) -> Timing:
     )
 
 
-def _describe_failure(client: Any, schedule_id: UUID, exc: Exception) -> str:
-    """The failed run and step, with the step's own error; the orchestrator's error otherwise."""
+def _cause(client: Any, schedule_id: UUID, exc: Exception) -> str:
     try:
         run = client.list_pipeline_runs(schedule_id=schedule_id, sort_by="desc:created", size=1).items[0]
-        failed = [s for s in run.steps.values() if s.status.is_failed]
     except Exception:  # the description is a courtesy: never hide the run's own failure behind it
         return f"{type(exc).__name__}: {exc}"
-    if not failed:
-        return f"run {run.name}: {type(exc).__name__}: {exc}"
-    step = failed[0]
-    info = step.exception_info
-    message = (info.message if info and info.message else None) or "see the step's logs"
-    return f"run {run.name}, step {step.name}: {message}"
+    return failure_of(run, exc)[0]
 
 
 def _now() -> dt.datetime:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenbatch.errors import ConfigError, JobStateError
+from zenbatch.zenml_ext.failures import raise_run_failure
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, LABELED_ARTIFACT, RESULTS_ARTIFACT, job_id_of, newest_of_job
 
 if TYPE_CHECKING:
@@ -73,9 +74,7 @@ def run_submit(job_config: str | None = None, provider_config: str | None = None
         dataset = JobConfig.from_yaml(job_config).dataset
         if dataset is not None and dataset.artifact:
             parameters.update(dataset_artifact=dataset.artifact, dataset_version=dataset.version)
-    run = submit_pipeline.with_options(config_path=_derived_config(_config("submit", config), parameters))()
-    assert run is not None  # not scheduled: a run comes back
-    return run
+    return _run(submit_pipeline, config_path=_derived_config(_config("submit", config), parameters))
 
 
 def run_loader(config: str | Path | None = None, *, name: str | None = None, interval_seconds: int | None = None,
@@ -124,7 +123,11 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
         settings["start_time"] = dt.datetime.now(dt.timezone.utc)
     if not settings:
         settings = {"interval_second": 60, "start_time": dt.datetime.now(dt.timezone.utc)}
-    loader_pipeline.with_options(config_path=_derived_config(path, drop=("schedule",)), schedule=Schedule(name=name, **settings))()
+    schedule = Schedule(name=name, **settings)
+    try:
+        loader_pipeline.with_options(config_path=_derived_config(path, drop=("schedule",)), schedule=schedule)()
+    except RuntimeError as exc:  # a run failed on a schedule that runs here (ScheduleRunError passes through)
+        raise_run_failure("loader_pipeline", exc)
     return name
 
 
@@ -149,8 +152,7 @@ def run_loader_once(config: str | Path | None = None) -> dict[str, Any]:
     """One loader pass now, without a schedule; returns its ``loader_report``."""
     from pipelines.loader import loader_pipeline
 
-    run = loader_pipeline.with_options(config_path=_derived_config(_config("loader", config), drop=("schedule",)))()
-    assert run is not None
+    run = _run(loader_pipeline, config_path=_derived_config(_config("loader", config), drop=("schedule",)))
     return run.steps["advance_jobs"].outputs["loader_report"][0].load()
 
 
@@ -230,6 +232,14 @@ def run_downstream(kind: str, config: str | Path | None = None, version: str | N
     if model is not None:
         options["model"] = model
     pipeline = getattr(importlib.import_module(f"pipelines.{kind}"), pipelines[kind])
-    run = pipeline.with_options(**options)()
-    assert run is not None
+    return _run(pipeline, **options)
+
+
+def _run(pipeline: Any, **options: Any) -> PipelineRunResponse:
+    """Runs ``pipeline`` now; a failed step becomes a :class:`PipelineRunError` that names it."""
+    try:
+        run = pipeline.with_options(**options)()
+    except RuntimeError as exc:  # ZenML's "Pipeline run has failed due to failure in step(s): ..."
+        raise_run_failure(pipeline.name, exc)
+    assert run is not None  # not scheduled: a run comes back
     return run

@@ -3,6 +3,10 @@
 Chat and responses answer with the last user message's text, completions with the prompt,
 embeddings with a unit vector derived from the text's hash. Usage is counted with the offline
 tokenizer, so token figures look like a real provider's.
+
+A request that asks for a JSON schema (chat ``response_format``, responses ``text.format``) gets
+its text back when that is already JSON, and otherwise an object shaped by the schema and drawn
+from the text's hash (an enum's value, the text for a string), as a structured model would answer.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import base64
 import hashlib
 import math
 import struct
+
+import orjson
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +45,50 @@ def deterministic_vector(text: str, dimensions: int) -> list[float]:
     return [round(v / norm, 6) for v in values]
 
 
+def _chat_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    form = body.get("response_format")
+    if isinstance(form, dict) and form.get("type") == "json_schema" and isinstance(form.get("json_schema"), dict):
+        schema = form["json_schema"].get("schema")
+        return schema if isinstance(schema, dict) else None
+    return None
+
+
+def _responses_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    form = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
+    if isinstance(form, dict) and form.get("type") == "json_schema" and isinstance(form.get("schema"), dict):
+        return form["schema"]
+    return None
+
+
+def structured(text: str, schema: dict[str, Any] | None) -> str:
+    """The text itself, or, when a schema is asked for and the text is not JSON, a conforming object."""
+    if schema is None:
+        return text
+    try:
+        orjson.loads(text)
+        return text
+    except orjson.JSONDecodeError:
+        return orjson.dumps(_shaped(schema, text, 0)).decode()
+
+
+def _shaped(schema: dict[str, Any], text: str, depth: int) -> Any:
+    draw = int.from_bytes(hashlib.blake2b(f"{depth}:{text}".encode(), digest_size=4).digest(), "little")
+    if "enum" in schema and schema["enum"]:
+        return schema["enum"][draw % len(schema["enum"])]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        return {name: _shaped(sub or {}, f"{name}:{text}", depth + 1) for name, sub in properties.items()}
+    if kind == "array":
+        return [_shaped(schema.get("items") or {}, text, depth + 1)]
+    if kind in ("integer", "number"):
+        return len(text)
+    if kind == "boolean":
+        return bool(draw % 2)
+    return text
+
+
 class EchoEngine(Engine):
     """Repeats the input back; costs microseconds per line."""
 
@@ -52,7 +102,7 @@ class EchoEngine(Engine):
         model = str(body.get("model") or "echo")
         counter = _counter(model)
         if endpoint == "/v1/chat/completions":
-            text = shapes.last_user_text(body.get("messages") or [])
+            text = structured(shapes.last_user_text(body.get("messages") or []), _chat_schema(body))
             prompt = counter.count_messages(body.get("messages") or [])
             return EngineReply(200, shapes.chat_completion(model, text, prompt, counter.count(text), fingerprint="zenbatch-echo"))
         if endpoint == "/v1/completions":
@@ -65,7 +115,7 @@ class EchoEngine(Engine):
             return self._embeddings(model, body, counter)
         if endpoint == "/v1/responses":
             messages = shapes.response_input_messages(body)
-            text = shapes.last_user_text(messages)
+            text = structured(shapes.last_user_text(messages), _responses_schema(body))
             return EngineReply(200, shapes.response_object(model, text, counter.count_body(endpoint, body), counter.count(text)))
         if endpoint == "/v1/moderations":
             value = body.get("input")

@@ -5,12 +5,15 @@
 # about 7 minutes on 2 cores; pip caches the wheel after).
 PYTHON ?= python3
 VENV ?= .venv
+# The dashboard tests read the local ZenML dashboard in Debian's Chromium (headless).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_ENABLE_RICH_TRACEBACK := false
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +24,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m zenbatch demo
+	$(PY) -m zenbatch demo $(ARGS)
 
-test: install
-	$(PY) -m pytest
+browser:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the dashboard tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	ZENBATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 bench: install
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -14,6 +14,8 @@ os.environ.setdefault("AUTO_OPEN_DASHBOARD", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 
+from tests.flow import flow  # noqa: E402,F401  (the shared end-to-end flow, a session fixture)
+
 
 @pytest.fixture(scope="session")
 def zenml_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

@@ -27,31 +27,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a provider config (default configs/providers/local.yaml)")
     parser.add_argument("--engine", choices=["llama-cpp", "echo"], default="llama-cpp", help="the local server's engine")
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
+    parser.add_argument("--verbose", action="store_true", help="show ZenML's own log lines too")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    from zenbatch.cli._progress import terminal_progress
     from zenbatch.cli._zenml import money, use_zenml
 
+    if not args.verbose:  # ZenML's own lines (every step's start and end) hide the story; --verbose shows them
+        os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "WARN")
     use_zenml()
     from zenbatch.zenml_ext.demo import SAMPLE_JOB, run_demo
 
     say = (lambda _: None) if args.json else (lambda text: print(f"==> {text}", flush=True))
-    summary = run_demo(Path(args.job) if args.job else SAMPLE_JOB, Path(args.provider) if args.provider else None, args.engine, say)
+    job, provider = Path(args.job) if args.job else SAMPLE_JOB, Path(args.provider) if args.provider else None
+    with terminal_progress("requests", lines_every=None if args.json else 15) as progress:
+        summary = run_demo(job, provider, args.engine, say, progress)
     if args.json:
         print(summary.model_dump_json(indent=2))
         return 0
     rows, cost, ev = summary.rows, summary.cost, summary.evaluation
     print()
     print(f"job        {summary.job['name']} ({summary.job['id']}) on {summary.job['provider']}, model {summary.job['model']}")
-    print(f"batches    {', '.join(summary.batches)}")
+    print(f"batches    {', '.join(summary.batches) or '—'}")
     print(f"rows       {rows['rows']:,}: {rows['succeeded']:,} succeeded, {rows['failed']:,} failed, {rows['missing']:,} missing")
     print(f"tokens     {summary.tokens['prompt_tokens']:,} prompt, {summary.tokens['completion_tokens']:,} completion")
-    print(f"cost       {money(cost['batch'])} at the batch price; {money(cost['realtime'])} realtime; saved {money(cost['saved'])}"
-          f" (estimated {money(cost['estimated_batch'])})")
+    print(f"cost       {money(cost['batch'])} at the batch price, {money(cost['realtime'])} at the realtime price: "
+          f"saved {money(cost['saved'])} (estimated before submitting: at most {money(cost['estimated_batch'])})")
     print(f"evaluation accuracy {ev['accuracy']:.1%}, valid answers {ev['coverage']:.1%}, macro F1 {ev['macro_f1']:.3f} over {ev['evaluated']:,} rows")
     print("artifacts")
     for name, uri in summary.artifacts.items():
         print(f"  {name:18} {uri}")
-    print("dashboard  zenml login --local   (then open the runs of submit_pipeline, loader_pipeline, evaluation_pipeline)")
+    run_id = summary.runs.get("evaluation") or summary.runs.get("submit")
+    print(f"dashboard  zenml login --local, then http://127.0.0.1:8237/projects/default/runs/{run_id}")
+    print("           (the cards of batch_job, batch_results and evaluation_report are in each artifact's Visualization tab)")
     return 0

@@ -8,6 +8,7 @@ exports fine-tuning data. Running it again finds the job collected and submits n
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,12 @@ import httpx
 from pydantic import BaseModel, Field
 
 from zenbatch.config import JobConfig
+from zenbatch.errors import ZenbatchError
+from zenbatch.jobs import BatchJob
 from zenbatch.pricing import PriceTable
+from zenbatch.progress import Progress, silent
+from zenbatch.zenml_ext.overview import live_progress
+from zenbatch.zenml_ext.providers import provider_for
 from zenbatch.zenml_ext.runs import REPO, run_downstream, run_loader, run_submit
 
 SAMPLE_JOB = REPO / "configs" / "jobs" / "reviews.yaml"
@@ -36,6 +42,7 @@ class DemoSummary(BaseModel):
     evaluation: dict[str, Any]
     artifacts: dict[str, str] = Field(default_factory=dict)
     loader_schedule: str | None = None
+    runs: dict[str, str] = Field(default_factory=dict)
 
 
 def _answers(base_url: str) -> bool:
@@ -62,39 +69,78 @@ def local_server(base_url: str, engine: str, data_dir: Path) -> Iterator[str]:
         server.stop()
 
 
+@contextlib.contextmanager
+def watching(job: BatchJob, progress: Progress, every: float = 2.0) -> Iterator[None]:
+    """Reports the job's answered requests to ``progress`` from a thread, while the body runs.
+
+    The thread only asks the provider (read only); ZenML is left to the loader.
+    """
+    provider = provider_for(job)
+    stop = threading.Event()
+
+    def report() -> None:
+        while not stop.wait(every):
+            try:
+                state = live_progress(job, provider)
+            except ZenbatchError:
+                continue  # a hiccup of the provider: the loader deals with it, the bar waits
+            progress("answering requests", state.completed + state.failed, state.total)
+
+    thread = threading.Thread(target=report, name="zenbatch-demo-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run_demo(job_config: Path = SAMPLE_JOB, provider_config: Path | None = None, engine: str = "llama-cpp",
-             say: Any = print) -> DemoSummary:
-    """Run the whole flow on the active (local scheduling) stack; ``say`` reports each stage."""
-    from zenbatch.zenml_ext.stack import ensure_local_stack
+             say: Any = print, progress: Progress = silent) -> DemoSummary:
+    """Run the whole flow on the local scheduling stack.
+
+    Args:
+        job_config: the job (default: the sample review classification).
+        provider_config: the provider (default: the local server, started here when not running).
+        engine: the local server's engine when it is started here.
+        say: hears a line per stage.
+        progress: hears the requests answered while the loader waits (see ``zenbatch.progress``).
+    """
     from materializers.batch_job import local_home
+    from zenbatch.zenml_ext.stack import ensure_local_stack
 
     provider_config = provider_config or LOCAL_PROVIDER
     config = JobConfig.from_yaml(job_config, provider=provider_config)
-    say(f"ZenML stack: {ensure_local_stack()}")
-    server = local_server(config.provider.base_url or "", engine, local_home() / "server") if config.provider.kind == "local" else contextlib.nullcontext("remote")
+    say(f"ZenML stack: {ensure_local_stack()} (local scheduling orchestrator)")
+    local = config.provider.kind == "local"
+    server = local_server(config.provider.base_url or "", engine, local_home() / "server") if local else contextlib.nullcontext("")
     with server as state:
-        say(f"batch provider: {config.provider.kind} {config.provider.base_url or config.provider.azure_endpoint or ''} {state}")
-        say("submit pipeline: validate, shard, price, upload, create ...")
+        where = config.provider.base_url or config.provider.azure_endpoint or "api.openai.com"
+        say(f"batch provider: {config.provider.kind} at {where} {state}".rstrip())
+        say("submit pipeline: validate, shard, price (budget), upload, create ...")
         submitted = run_submit(job_config=str(job_config), provider_config=str(provider_config))
-        step = submitted.steps["submit_batch"]
-        already = bool(step.run_metadata.get("already_collected"))
+        job_version = submitted.steps["submit_batch"].outputs["batch_job"][0]
+        already = bool(submitted.steps["submit_batch"].run_metadata.get("already_collected"))
         schedule = None
         if already:
             say("this job was submitted and collected before: nothing submitted again")
         else:
-            say("scheduled loader: polling until every row is final, then it pauses its own schedule ...")
-            schedule = run_loader()
-        artifacts = {}
+            say("scheduled loader: polls until every row is final, then pauses its own schedule ...")
+            with watching(job_version.load(), progress):
+                schedule = run_loader()
+        runs = {"submit": str(submitted.id)}
+        artifacts: dict[str, str] = {}
         for kind in ("labeling", "evaluation", "finetune"):
             say(f"{kind} pipeline ...")
             run = run_downstream(kind)
+            runs[kind] = str(run.id)
             for step_run in run.steps.values():
                 for name, outputs in step_run.outputs.items():
                     artifacts[name] = outputs[0].uri
-    return _summary(step.outputs["batch_job"][0], already, schedule, artifacts)
+    return _summary(job_version, already, schedule, artifacts, runs)
 
 
-def _summary(job_version: Any, already: bool, schedule: str | None, artifacts: dict[str, str]) -> DemoSummary:
+def _summary(job_version: Any, already: bool, schedule: str | None, artifacts: dict[str, str], runs: dict[str, str]) -> DemoSummary:
     from zenml.client import Client
 
     from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, job_id_of, newest_of_job
@@ -119,5 +165,5 @@ def _summary(job_version: Any, already: bool, schedule: str | None, artifacts: d
         cost={"batch": actual, "realtime": realtime, "saved": realtime - actual,
               "estimated_batch": estimate_batch, "estimated_realtime": estimate_realtime},
         evaluation={k: evaluation[k] for k in ("accuracy", "coverage", "macro_f1", "evaluated")},
-        artifacts=artifacts, loader_schedule=schedule,
+        artifacts=artifacts, loader_schedule=schedule, runs=runs,
     )  # fmt: skip

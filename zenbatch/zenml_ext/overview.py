@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import poll
+from zenbatch.providers import BatchProvider
 from zenbatch.zenml_ext.providers import provider_for
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, is_collected, job_id_of, newest_of_job, versions_tagged
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
@@ -81,10 +82,10 @@ class LiveProgress(BaseModel):
     open_shards: int
 
 
-def live_progress(job: BatchJob) -> LiveProgress:
+def live_progress(job: BatchJob, provider: BatchProvider | None = None) -> LiveProgress:
     """Retrieve each open shard once (read only: the saved state is not changed)."""
     working = job.model_copy(deep=True)
-    poll(working, provider_for(working), save=lambda _: None)
+    poll(working, provider or provider_for(working), save=lambda _: None)
     first = [s for s in working.shards if s.attempt == 1]
     return LiveProgress(
         job_id=job.job_id, name=job.name, open_shards=len(working.open_shards),

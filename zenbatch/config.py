@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from zenbatch.dialects import Dialect, ProviderKind
+from zenbatch.dialects import Dialect, ProviderKind, ProviderLimits
 from zenbatch.pricing import PriceTable
 from zenbatch.templates import RequestTemplate, from_mapping, load_yaml
 
@@ -72,6 +72,21 @@ class ProviderConfig(BaseModel):
     auth: Literal["key", "entra_id"] = "key"
     limits: dict[str, int | None] = Field(default_factory=dict)
 
+    @field_validator("limits")
+    @classmethod
+    def _known_limits(cls, value: dict[str, int | None]) -> dict[str, int | None]:
+        # Checked here, not when the dialect is built, so a typo is named with its file before any work.
+        known = list(ProviderLimits.model_fields)
+        unknown = [key for key in value if key not in known]
+        if unknown:
+            raise ValueError(f"unknown limit {', '.join(unknown)}; remove it or fix its spelling (known: {', '.join(known)})")
+        try:
+            Dialect.for_provider("openai", limits=value)
+        except ValidationError as exc:
+            details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"{details} (limits are positive integers; null leaves an optional limit unset)") from None
+        return value
+
     def dialect(self) -> Dialect:
         return Dialect.for_provider(self.kind, api_style=self.api_style, deployment=self.deployment, limits=self.limits)
 
@@ -103,10 +118,10 @@ class JobConfig(BaseModel):
         path = Path(path)
         data = load_yaml(path)
         data.setdefault("base_dir", str(path.resolve().parent))
-        if provider is not None:
-            data["provider"] = load_yaml(provider)
-        elif isinstance(data.get("provider"), str):
-            data["provider"] = load_yaml(Path(data["base_dir"]) / data["provider"])
+        if isinstance(data.get("provider"), str) and provider is None:
+            provider = Path(data["base_dir"]) / data["provider"]
+        if provider is not None:  # validated on its own, so its errors name its own file
+            data["provider"] = from_mapping(ProviderConfig, load_yaml(provider), str(provider))
         return from_mapping(cls, data, str(path))
 
     def resolve(self, relative: str) -> Path:

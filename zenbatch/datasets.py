@@ -19,7 +19,7 @@ def read_dataset(path: str | Path) -> pd.DataFrame:
     if kind is None:
         raise DatasetError(f"{path}: unknown dataset format {path.suffix!r}; use .csv, .parquet or .jsonl")
     if not path.is_file():
-        raise DatasetError(f"{path}: no such dataset file")
+        raise DatasetError(f"{path}: no such dataset file; check dataset.path (relative to the job config)")
     if kind == "parquet":
         try:
             return pd.read_parquet(path)
@@ -28,11 +28,21 @@ def read_dataset(path: str | Path) -> pd.DataFrame:
     _check_utf8(path)
     if kind == "csv":
         try:
-            return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
         except pd.errors.ParserError as exc:
-            raise DatasetError(f"{path}: not a valid CSV file ({exc})") from exc
+            raise DatasetError(
+                f"{path}: not a valid CSV file ({str(exc).strip()}); check that line's quotes and number of fields"
+            ) from exc
         except pd.errors.EmptyDataError as exc:
-            raise DatasetError(f"{path}: the file is empty") from exc
+            raise DatasetError(f"{path}: the file is empty; write a header line, then one line per row") from exc
+        if not isinstance(frame.index, pd.RangeIndex):
+            # pandas takes the first column(s) as the index when the rows have more fields than the
+            # header, which would silently shift every value into its neighbour's column.
+            raise DatasetError(
+                f"{path}, line 2: the rows have {frame.index.nlevels} more field(s) than the header line; "
+                "remove trailing commas, quote values that hold commas, or name every column in the header"
+            )
+        return frame
     return _read_jsonl(path)
 
 
@@ -66,5 +76,5 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
                 raise DatasetError(f"{path}, line {number}: each line must be a JSON object")
             records.append(record)
     if not records:
-        raise DatasetError(f"{path}: the file holds no rows")
+        raise DatasetError(f"{path}: the file holds no rows; write one JSON object per line")
     return pd.DataFrame.from_records(records)

@@ -12,6 +12,7 @@ from zenbatch.batchfile import BatchFileSummary, peek_batch_file, read_batch_fil
 from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
 from zenbatch.dialects import Dialect
+from zenbatch.errors import LimitError
 from zenbatch.pricing import Cost, PriceTable, check_budget, cost_of
 from zenbatch.progress import Progress, silent
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
@@ -162,6 +163,15 @@ def estimate_job(
     """
     requests = load_requests(config, frame)
     template = config.template
+    limits = requests.dialect.limits
+    if not config.sharding and len(requests) > limits.max_requests:  # known before any line is built
+        raise LimitError(
+            f"{config.dataset_source() or 'the dataset'}: {len(requests):,} requests, more than one batch file "
+            f"may hold ({limits.max_requests:,} for provider {config.provider.kind}), and sharding is off; "
+            "set `sharding: true` in the job config, or split the dataset"
+        )
+    table = config.price_table()
+    table.require(template.pricing_model)  # an unpriced model is refused before any shard is written
     counter = TokenCounter(template.pricing_model)
     recorded: dict[str, int] | None = {} if per_request else None
     plan = plan_shards(
@@ -172,7 +182,6 @@ def estimate_job(
         embeddings=template.endpoint == "/v1/embeddings",
         source=config.dataset_source(),
     )
-    table = config.price_table()
     estimate = estimate_plan(
         plan,
         table,

@@ -40,11 +40,11 @@ def check_image(value: object, root: Path) -> str | None:
         return f"image file {path} does not exist; fix the path or set image_root"
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
-        return f"image file {path} is {size:,} bytes; the limit is {MAX_IMAGE_BYTES:,}"
+        return f"image file {path} is {size:,} bytes; the limit is {MAX_IMAGE_BYTES:,}: shrink or re-compress it"
     with path.open("rb") as handle:
         head = handle.read(16)
     if not head.startswith(_MAGIC[mime]):
-        return f"image file {path} is not a valid {mime} file"
+        return f"image file {path} is not a valid {mime} file; re-save it in the format its name says, or rename it"
     return None
 
 

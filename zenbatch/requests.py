@@ -9,7 +9,7 @@ spliced from a skeleton serialised once per template: only the custom_id and the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,16 +143,22 @@ def build_requests(
     dialect = dialect or Dialect()
     root = Path(image_root or template.image_root or (Path(source).parent if source else "."))
     problems = validate_frame(frame, template, root)
-    if template.id_column and template.id_column in frame.columns:
-        ids, id_problems = custom_ids.from_column(frame[template.id_column], template.id_column)
+    id_values = frame[template.id_column] if template.id_column and template.id_column in frame.columns else None
+    if isinstance(id_values, pd.Series):  # not a frame: a repeated id column is one of the problems
+        ids, id_problems = custom_ids.from_column(id_values, str(template.id_column))
         problems.extend(id_problems)
     elif not problems:
         ids = custom_ids.from_content(frame, template.columns())
     else:
         ids = []
     if not len(frame):
-        problems.append(Problem("the dataset has no rows", "empty_dataset"))
+        problems.append(Problem("the dataset has no rows; add rows (a header line alone is no request)", "empty_dataset"))
     if problems:
+        if template.id_column and ids:  # name each bad row by its own id too, so users can find it
+            problems = [
+                replace(p, custom_id=ids[p.row]) if p.row is not None and p.custom_id is None and ids[p.row] else p
+                for p in problems
+            ]
         problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputValidationError(problems, source)
     frame = frame.reset_index(drop=True)
@@ -164,10 +170,12 @@ def validate_frame(frame: pd.DataFrame, template: RequestTemplate, image_root: P
     wanted = template.columns() + ([template.id_column] if template.id_column else [])
     missing = [c for c in dict.fromkeys(wanted) if c not in frame.columns]
     if missing:
-        available = ", ".join(map(str, frame.columns[:20]))
+        return [_missing_column(c, frame.columns, template) for c in missing]
+    repeated = [c for c in dict.fromkeys(wanted) if frame.columns.get_indexer_for([c]).size > 1]
+    if repeated:
         return [
-            Problem(f"the dataset has no column {c!r} (it has: {available})", "missing_column", column=c)
-            for c in missing
+            Problem("the dataset has several columns of this name; rename or drop all but one", "duplicate_column", column=c)
+            for c in repeated
         ]
     problems: list[Problem] = []
     text_only = {template.text_column} if template.text_column else set()
@@ -181,6 +189,30 @@ def validate_frame(frame: pd.DataFrame, template: RequestTemplate, image_root: P
             if reason:
                 problems.append(Problem(reason, "bad_image", row=row, column=image.column))
     return problems
+
+
+def _missing_column(column: str, columns: pd.Index, template: RequestTemplate) -> Problem:
+    """The dataset lacks a column the template reads: say which setting asks for it, and what is there."""
+    import difflib
+
+    names = [str(c) for c in columns]
+    if column == template.id_column and column not in template.columns():
+        needed_by = "id_column"
+    elif column == template.text_column:
+        needed_by = "text_column"
+    elif any(image.column == column for image in template.image_columns):
+        needed_by = "image_columns"
+    else:
+        needed_by = f"user_template's placeholder {{{column}}}"
+    close = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
+    available = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+    closest = f"; closest: {close[0]!r}" if close else ""
+    return Problem(
+        f"the dataset has no column {column!r}, which {needed_by} names (it has: {available}{closest}); "
+        "rename the dataset's column or fix the template",
+        "missing_column",
+        column=column,
+    )
 
 
 def _check_column(series: pd.Series, column: str, strings_only: bool) -> list[Problem]:

@@ -256,7 +256,7 @@ def _one_file_message(limits: ProviderLimits, source: str | None) -> str:
         f"{source or 'the requests'} do not fit one batch file (limits: {limits.max_requests:,} requests, "
         f"{limits.max_bytes:,} bytes"
         + (f", {limits.max_enqueued_tokens:,} enqueued tokens" if limits.max_enqueued_tokens else "")
-        + ") and sharding is off; turn sharding on or split the dataset"
+        + ") and sharding is off; set `sharding: true` in the job config, or split the dataset"
     )
 
 

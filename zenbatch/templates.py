@@ -113,7 +113,10 @@ class RequestTemplate(BaseModel):
         else:
             if not self.user_template:
                 raise ValueError(f"a {self.endpoint} template needs user_template, e.g. 'Classify: {{text}}'")
-            template_fields(self.user_template)  # raises on a malformed template
+            try:
+                template_fields(self.user_template)
+            except ConfigError as exc:  # a ValueError, so the config's loader names the file and key
+                raise ValueError(str(exc)) from None
             if self.text_column:
                 raise ValueError("text_column is for /v1/embeddings; use {column} in user_template")
         if self.image_columns and self.endpoint not in ("/v1/chat/completions", "/v1/responses"):
@@ -211,6 +214,35 @@ def from_mapping(model: type[BaseModel], data: dict[str, Any], where: str) -> An
         return model.model_validate(data)
     except ValidationError as exc:
         details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {_error_text(model, err)}" for err in exc.errors()
         )
         raise ConfigError(f"invalid {model.__name__} in {where}: {details}") from None
+
+
+def _error_text(model: type[BaseModel], err: Any) -> str:
+    """pydantic's message, with what to do for an unknown key and without its 'Value error, ' prefix."""
+    if err["type"] == "extra_forbidden":
+        known = _known_keys(model, err["loc"][:-1])
+        return "unknown key; remove it or fix its spelling" + (f" (known keys: {', '.join(known)})" if known else "")
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names of the model found at ``loc`` below ``model`` (empty when not a model)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):  # an item of a list
+            continue
+        field = current.model_fields.get(str(part)) if current is not None else None
+        current = _model_in(field.annotation) if field is not None else None
+    return [f.alias or name for name, f in current.model_fields.items()] if current is not None else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (``X``, ``X | None``, ``list[X]``), if any."""
+    import typing
+
+    args = typing.get_args(annotation)
+    if not args:
+        return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return next((found for arg in args if (found := _model_in(arg)) is not None), None)

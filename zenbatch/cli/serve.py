@@ -57,7 +57,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     faults.add_argument("--line-delay-ms", type=float, default=0.0, help="sleep before each line")
     faults.add_argument("--expire-after", type=float, help="completion window in seconds instead of 24 h")
     faults.add_argument("--validate-delay", type=float, default=0.0, help="seconds each batch stays validating")
+    faults.add_argument("--fail", action="append", default=[], metavar="STATUS=SHARE",
+                        help="lines failing with STATUS (429, 500 or 400), repeatable: --fail 500=0.1 --fail 429=0.05")
+    faults.add_argument("--hold-reply", action="append", default=[], metavar="ROUTE=SECONDS",
+                        help="answer upload or create this late, its work already done: --hold-reply create=5")
+    faults.add_argument("--download-rate", type=float, help="serve file contents at this many bytes per second")
+    faults.add_argument("--corrupt-outputs", choices=["truncate", "malformed"], help="serve output files broken")
+    faults.add_argument("--lose-outputs", action="store_true", help="result file contents answer 404")
+    faults.add_argument("--report-status", help="batches report this status instead of their own")
     parser.set_defaults(func=run)
+
+
+def _pairs(values: list[str], flag: str, key: type) -> dict:
+    pairs = {}
+    for value in values:
+        name, sep, number = value.partition("=")
+        try:
+            pairs[key(name)] = float(number)
+        except ValueError:
+            raise ConfigError(f"{flag} {value!r}: give NAME=NUMBER, e.g. {flag} 500=0.1") from None
+        if not sep:
+            raise ConfigError(f"{flag} {value!r}: give NAME=NUMBER, e.g. {flag} 500=0.1")
+    return pairs
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
             faults=FaultSettings(
                 fail_rate=args.fail_rate, fail_status=args.fail_status, seed=args.seed,
                 line_delay_ms=args.line_delay_ms, expire_after=args.expire_after, validate_delay=args.validate_delay,
+                fail_mix=_pairs(args.fail, "--fail", int), hold_replies=_pairs(args.hold_reply, "--hold-reply", str),
+                download_bytes_per_second=args.download_rate, corrupt_outputs=args.corrupt_outputs,
+                lose_outputs=args.lose_outputs, report_status=args.report_status,
             ),
         )  # fmt: skip
     except ValidationError as exc:

@@ -14,11 +14,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zenbatch.server.apierror import ApiError, error_body, invalid
+from zenbatch.server.apierror import ApiError, error_body, invalid, not_found
+from zenbatch.server.faults import FaultInjector
 from zenbatch.server.objects import BatchCreate
 from zenbatch.server.service import BatchService
 from zenbatch.server.uploads import receive_upload
@@ -48,6 +49,12 @@ def _auth(api_key: str | None) -> Callable[[Request], None]:
     return check
 
 
+def _as_reported(batch: BaseModel, faults: FaultInjector) -> BaseModel:
+    status = getattr(batch, "status", None)
+    reported = faults.reported_status(status) if isinstance(status, str) else status
+    return batch if reported == status else batch.model_copy(update={"status": reported})
+
+
 def _require_api_version(request: Request) -> None:
     if not request.query_params.get("api-version"):
         raise invalid("Missing required query parameter 'api-version' (e.g. api-version=2024-10-21).", "api-version")
@@ -55,6 +62,7 @@ def _require_api_version(request: Request) -> None:
 
 def _routes(service: BatchService) -> APIRouter:
     router = APIRouter()
+    faults = FaultInjector(service.settings.faults)
 
     @router.post("/files")
     async def create_file(request: Request) -> Response:
@@ -62,7 +70,9 @@ def _routes(service: BatchService) -> APIRouter:
             request.headers.get("content-type"), request.headers.get("content-length"), request.stream(),
             service.store.files_dir, service.settings.max_upload_bytes,
         )  # fmt: skip
-        return _json(service.create_file(upload))
+        created = service.create_file(upload)
+        await faults.hold("upload")
+        return _json(created)
 
     @router.get("/files")
     def list_files(
@@ -83,7 +93,14 @@ def _routes(service: BatchService) -> APIRouter:
 
     @router.get("/files/{file_id}/content")
     def file_content(file_id: str) -> Response:
-        return FileResponse(service.file_content(file_id), media_type="application/octet-stream")
+        path = service.file_content(file_id)
+        purpose = service.get_file(file_id).purpose
+        if faults.loses(purpose):
+            raise not_found("file content", file_id)
+        if faults.changes_content(purpose):
+            body, length = faults.content(path, purpose)
+            return StreamingResponse(body, media_type="application/octet-stream", headers={"content-length": str(length)})
+        return FileResponse(path, media_type="application/octet-stream")
 
     @router.post("/batches")
     async def create_batch(request: Request) -> Response:
@@ -97,15 +114,19 @@ def _routes(service: BatchService) -> APIRouter:
             if first["type"] == "missing":
                 message = f"Missing required parameter: '{param}'."
             raise invalid(message, param) from exc
-        return _json(service.create_batch(body))
+        created = service.create_batch(body)
+        await faults.hold("create")
+        return _json(created)
 
     @router.get("/batches")
     def list_batches(limit: Annotated[int, Query(ge=1, le=100)] = 20, after: str | None = None) -> Response:
-        return _json(service.list_batches(limit=limit, after=after))
+        page = service.list_batches(limit=limit, after=after)
+        page.data = [_as_reported(batch, faults) for batch in page.data]
+        return _json(page)
 
     @router.get("/batches/{batch_id}")
     def retrieve_batch(batch_id: str) -> Response:
-        return _json(service.get_batch(batch_id))
+        return _json(_as_reported(service.get_batch(batch_id), faults))
 
     @router.post("/batches/{batch_id}/cancel")
     def cancel_batch(batch_id: str) -> Response:

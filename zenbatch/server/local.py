@@ -109,9 +109,10 @@ class LocalBatchServer:
             self._socket.close()
         self._server = self._thread = self._socket = self.service = None
 
-    def execution_counts(self) -> dict[str, int]:
-        """How many times each custom_id ran through the engine (or a fault), from SQLite."""
-        return read_execution_counts(self.settings.data_dir / DB_NAME)
+    def execution_counts(self, *, succeeded_only: bool = False) -> dict[str, int]:
+        """How many times each custom_id ran through the engine (or a fault), from SQLite;
+        with ``succeeded_only``, how many times it was answered successfully (what is billed)."""
+        return read_execution_counts(self.settings.data_dir / DB_NAME, succeeded_only=succeeded_only)
 
     def __enter__(self) -> LocalBatchServer:
         return self.start()

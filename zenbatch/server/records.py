@@ -67,8 +67,8 @@ def run_line(engine: Engine, faults: FaultInjector, batch_id: str, endpoint: str
     record = orjson.loads(raw)
     custom_id = str(record["custom_id"])
     faults.delay()
-    if faults.should_fail(batch_id, custom_id):
-        reply = faults.failure()
+    if (status := faults.failure_status(batch_id, custom_id)) is not None:
+        reply = faults.failure(status)
     else:
         try:
             reply = engine.execute(endpoint, record["body"])

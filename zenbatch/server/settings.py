@@ -21,19 +21,41 @@ class FaultSettings(BaseModel):
         fail_rate: share of lines (0..1) answered with ``fail_status`` instead of running.
         fail_status: the HTTP status of an injected failure: 429, 500 or 400.
         seed: makes the choice of failing lines reproducible (seed, batch id and custom_id).
+        fail_mix: shares of lines failing with each status, e.g. ``{500: 0.10, 429: 0.05}``
+            (added to ``fail_rate`` x ``fail_status``).
         line_delay_ms: sleep before each line, to make states observable.
         expire_after: completion window in seconds instead of 24 h; lines not run by then expire.
         validate_delay: seconds a batch stays ``validating`` before its file is checked.
+        hold_replies: seconds the answer to ``upload`` or ``create`` waits after the work is done
+            (a window in which a client can crash having uploaded or created without knowing it).
+        download_bytes_per_second: serve file contents this slowly.
+        corrupt_outputs: serve output files ``truncate``-d inside a line, or ``malformed`` (every
+            7th line garbage).
+        lose_outputs: output and error file contents answer 404, as if deleted.
+        report_status: batch objects report this status instead of their own (an unknown one).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     fail_rate: float = Field(0.0, ge=0.0, le=1.0)
     fail_status: Literal[429, 500, 400] = 500
+    fail_mix: dict[Literal[429, 500, 400], float] = Field(default_factory=dict)
     seed: int = 0
     line_delay_ms: float = Field(0.0, ge=0.0)
     expire_after: float | None = Field(None, gt=0.0)
     validate_delay: float = Field(0.0, ge=0.0)
+    hold_replies: dict[Literal["upload", "create"], float] = Field(default_factory=dict)
+    download_bytes_per_second: float | None = Field(None, gt=0.0)
+    corrupt_outputs: Literal["truncate", "malformed"] | None = None
+    lose_outputs: bool = False
+    report_status: str | None = None
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> FaultSettings:
+        total = self.fail_rate + sum(self.fail_mix.values())
+        if any(share < 0 for share in self.fail_mix.values()) or total > 1.0:
+            raise ValueError(f"failure shares must be >= 0 and add up to at most 1 (they add up to {total:g})")
+        return self
 
 
 class ServerSettings(BaseModel):

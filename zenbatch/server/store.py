@@ -307,8 +307,8 @@ class Store:
         while rows := cursor.fetchmany(1024):
             yield from ((bool(r[0]), r[1]) for r in rows)
 
-    def execution_counts(self) -> dict[str, int]:
-        return read_execution_counts(self.path)
+    def execution_counts(self, *, succeeded_only: bool = False) -> dict[str, int]:
+        return read_execution_counts(self.path, succeeded_only=succeeded_only)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -320,14 +320,16 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def read_execution_counts(db_path: Path) -> dict[str, int]:
+def read_execution_counts(db_path: Path, *, succeeded_only: bool = False) -> dict[str, int]:
     """How many times each custom_id ran, read straight from a server's database.
 
-    Works whether the server is running, stopped or was killed.
+    Works whether the server is running, stopped or was killed. With ``succeeded_only``, only
+    answers that succeeded count (what a provider bills), not lines that failed or were refused.
     """
+    where = " WHERE ok = 1" if succeeded_only else ""
     conn = sqlite3.connect(db_path, timeout=30)
     try:
-        rows = conn.execute("SELECT custom_id, COUNT(*) FROM results GROUP BY custom_id").fetchall()
+        rows = conn.execute(f"SELECT custom_id, COUNT(*) FROM results{where} GROUP BY custom_id").fetchall()
     finally:
         conn.close()
     return {custom_id: count for custom_id, count in rows}

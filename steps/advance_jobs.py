@@ -6,17 +6,12 @@ from typing import Annotated, Any
 
 from zenml import log_metadata, step
 
-from zenbatch.zenml_ext.loader import advance_job_version
+from zenbatch.zenml_ext.loader import advance_open_jobs
 
 
 @step(enable_cache=False)
 def advance_jobs(open_jobs: list[str]) -> Annotated[dict[str, Any], "loader_report"]:
-    """One pass over the open jobs; the report says which are still open."""
-    progress = [advance_job_version(version_id) for version_id in open_jobs]
-    report = {
-        "jobs": [p.model_dump() for p in progress],
-        "still_open": sum(not p.final for p in progress),
-        "collected": [p.job_id for p in progress if p.final],
-    }
-    log_metadata({"still_open": report["still_open"], "collected": len(report["collected"])})
-    return report
+    """One pass over the open jobs; the report says which are still open and which wait."""
+    report = advance_open_jobs(open_jobs)
+    log_metadata({"still_open": report.still_open, "collected": len(report.collected), "waiting": len(report.waiting)})
+    return report.model_dump(mode="json")

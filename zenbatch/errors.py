@@ -15,7 +15,8 @@ Every error says what is wrong, where (file, line, row, custom_id) and what to d
     ├── JobStateError          a BatchJob is not in a state that allows the operation
     ├── SchedulePauseError     a schedule was not paused (names the orchestrator, what failed, what to do)
     ├── ScheduleRunError       a locally run schedule stopped (its runs kept failing, or it runs elsewhere)
-    └── PipelineRunError       a pipeline run failed (names the run, the step and the step's own error)
+    ├── PipelineRunError       a pipeline run failed (names the run, the step and the step's own error)
+    └── LoaderError            a loader run could not advance some jobs (names each and why; the rest were saved)
 
 Secrets never appear in any message: providers redact them before raising.
 """
@@ -172,3 +173,9 @@ class PipelineRunError(ZenbatchError):
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class LoaderError(ZenbatchError):
+    """A loader run could not advance one or more jobs; every other job was advanced and saved."""
+
+    exit_code = 1

@@ -4,7 +4,7 @@ import httpx2
 import pytest
 
 from zenbatch.config import ProviderConfig
-from zenbatch.errors import ProviderError, TransientProviderError
+from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import BatchJob, JobShard, ShardStatus
 from zenbatch.lifecycle import submit
 from zenbatch.providers import RetryPolicy, make_provider
@@ -69,7 +69,7 @@ def test_errors_name_the_call_and_never_carry_the_key():
 
 def test_unknown_status_keeps_the_job_and_says_what_to_do():
     provider = provider_with(lambda request: httpx2.Response(200, json=batch_json(status="paused_by_provider")))
-    with pytest.raises(Exception, match="unknown batch status 'paused_by_provider'"):
+    with pytest.raises(JobStateError, match="batch batch_1: the provider reported an unknown batch status .paused_by_provider.; the job state is kept"):
         provider.retrieve("batch_1")
 
 

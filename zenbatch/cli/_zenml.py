@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from zenbatch.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding zenbatch/, steps/, pipelines/
 
 
 def use_zenml() -> None:
@@ -13,9 +16,13 @@ def use_zenml() -> None:
     os.environ.setdefault("ZENML_ENABLE_RICH_TRACEBACK", "false")
     os.environ.setdefault("AUTO_OPEN_DASHBOARD", "false")
     try:
-        import zenml  # noqa: F401
+        from zenml.utils import source_utils
     except ImportError:
         raise ConfigError("this command runs ZenML pipelines: install them with `pip install 'zenbatch[zenml]'`") from None
+    # Sources (steps, materializers, the types of artifacts) are recorded relative to the source
+    # root. Left to ZenML it depends on the working directory, and a command run outside the
+    # project would record ``jobs.BatchJob`` where every other run reads ``zenbatch.jobs.BatchJob``.
+    source_utils.set_custom_source_root(str(PROJECT_ROOT))
 
 
 def money(value: float | None) -> str:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from zenbatch.progress import Progress, silent
 from zenbatch.dialects import Dialect
-from zenbatch.errors import ProviderError, TransientProviderError
+from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import RequestCounts, ShardStatus
 
 T = TypeVar("T")
@@ -68,7 +68,7 @@ class BatchInfo(BaseModel):
         errors = [e.model_dump() for e in (batch.errors.data or [])] if batch.errors and batch.errors.data else []
         return cls(
             id=batch.id,
-            status=ShardStatus.from_provider(batch.status),
+            status=_status_of(batch),
             input_file_id=batch.input_file_id,
             output_file_id=batch.output_file_id,
             error_file_id=batch.error_file_id,
@@ -82,6 +82,13 @@ class BatchInfo(BaseModel):
 
     def error_codes(self) -> set[str]:
         return {str(e.get("code")) for e in self.errors if e.get("code")}
+
+
+def _status_of(batch: Any) -> ShardStatus:
+    try:
+        return ShardStatus.from_provider(batch.status)
+    except JobStateError as exc:
+        raise JobStateError(f"batch {batch.id}: {exc}") from None
 
 
 class BatchProvider:

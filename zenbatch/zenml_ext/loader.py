@@ -12,8 +12,9 @@ from typing import Any
 from uuid import UUID
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from zenbatch.errors import LoaderError, TransientProviderError, ZenbatchError
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import advance
 from zenbatch.progress import LineProgress
@@ -35,6 +36,66 @@ class JobProgress(BaseModel):
     shards: dict[str, int]
     results_version: str | None = None
     job_version: str | None = None
+
+
+class LoaderReport(BaseModel):
+    """What one loader pass did: the jobs it moved, those still open, those it could not move.
+
+    Attributes:
+        jobs: the progress of every job that advanced.
+        still_open: jobs not collected yet (including those that could not advance).
+        collected: ids of the jobs collected in this pass.
+        waiting: job id -> a transient provider error (429, 5xx, unreachable); tried again next run.
+        errors: job id -> an error that needs a look (a broken file, an unknown status, a 4xx).
+    """
+
+    jobs: list[JobProgress] = Field(default_factory=list)
+    still_open: int = 0
+    collected: list[str] = Field(default_factory=list)
+    waiting: dict[str, str] = Field(default_factory=dict)
+    errors: dict[str, str] = Field(default_factory=dict)
+
+
+def advance_open_jobs(version_ids: list[str]) -> LoaderReport:
+    """One pass over the open jobs; a job that cannot advance never holds up the others.
+
+    A transient provider error leaves the job as it was saved and is only reported (the next
+    run tries again); any other error of a job is raised once every other job was advanced and
+    saved, so the run fails visibly and the schedule is not paused.
+
+    Raises:
+        LoaderError: one or more jobs could not advance; their saved state is unchanged.
+    """
+    report = LoaderReport()
+    for version_id in version_ids:
+        try:
+            progress = advance_job_version(version_id)
+        except TransientProviderError as exc:
+            report.waiting[_job_of(version_id)] = str(exc)
+            logger.warning("job %s waits for the provider: %s", _job_of(version_id), exc)
+            continue
+        except ZenbatchError as exc:
+            report.errors[_job_of(version_id)] = f"{type(exc).__name__}: {exc}"
+            continue
+        report.jobs.append(progress)
+        if progress.final:
+            report.collected.append(progress.job_id)
+    report.still_open = len(version_ids) - len(report.collected)
+    if report.errors:
+        listed = "; ".join(f"job {job_id}: {error}" for job_id, error in report.errors.items())
+        raise LoaderError(
+            f"{len(report.errors)} of {len(version_ids)} open job(s) could not advance ({listed}). Their saved state is "
+            "unchanged and the other jobs were saved; the next loader run tries them again."
+        )
+    return report
+
+
+def _job_of(version_id: str) -> str:
+    from zenml.client import Client
+
+    from zenbatch.zenml_ext.registry import job_id_of
+
+    return job_id_of(Client().get_artifact_version(UUID(version_id)))
 
 
 def advance_job_version(version_id: str) -> JobProgress:

@@ -78,7 +78,7 @@ def run_submit(job_config: str | None = None, provider_config: str | None = None
 
 
 def run_loader(config: str | Path | None = None, *, name: str | None = None, interval_seconds: int | None = None,
-               cron: str | None = None) -> str:
+               cron: str | None = None, end_time: dt.datetime | None = None) -> str:
     """Schedule the loader; on the local scheduling orchestrator this returns once it paused itself.
 
     A paused schedule of the same name from an earlier job is replaced, and so is an active one
@@ -123,6 +123,8 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
         settings["start_time"] = dt.datetime.now(dt.timezone.utc)
     if not settings:
         settings = {"interval_second": 60, "start_time": dt.datetime.now(dt.timezone.utc)}
+    if end_time is not None:  # give up then, collected or not (the jobs stay open for a later loader)
+        settings["end_time"] = end_time
     schedule = Schedule(name=name, **settings)
     try:
         loader_pipeline.with_options(config_path=_derived_config(path, drop=("schedule",)), schedule=schedule)()

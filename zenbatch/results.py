@@ -64,7 +64,7 @@ class ResultParser:
             except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ResultsError(
                     f"{source}, line {number}: not a batch result line ({type(exc).__name__}: {exc}); "
-                    "the file may be truncated: download it again"
+                    "the file may be truncated or corrupt: it is discarded, and the next collect downloads it again"
                 ) from None
             self._add(custom_id, record, source, number)
 

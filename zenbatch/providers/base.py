@@ -246,6 +246,9 @@ class BatchProvider:
             403: "the key has no access to batches on this resource",
             404: "the id is unknown to this provider (wrong account, region or deployment?)",
         }.get(status, "")
+        if status == 404 and operation == "download":
+            hint = ("the file is gone at this provider (result files expire, or it was deleted); the job keeps its "
+                    "state and the next run tries again: if it never comes back, cancel the job and submit its rows anew")
         if code == "token_limit_exceeded":
             hint = "the enqueued-token quota is full: wait for running batches or lower limits.max_enqueued_tokens"
         text = f"{self.name}: {operation} failed with HTTP {status}" + (f" ({code})" if code else "") + f": {message}"

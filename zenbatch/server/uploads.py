@@ -33,6 +33,13 @@ def too_large(limit: int) -> ApiError:
     )
 
 
+def plain_name(filename: str) -> str:
+    """The last part of a client's file name, whichever separator it used, without control
+    characters: the name is echoed back to clients, so it must never read as a path."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch >= " " and ch != "\x7f")
+
+
 @dataclass
 class Upload:
     """A received upload: its form fields and the temporary file holding its bytes."""
@@ -88,7 +95,7 @@ class _Receiver:
         _, params = parse_options_header(self._disposition)
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
         if self._name == "file":
-            self.upload.filename = params.get(b"filename", b"").decode("utf-8", "replace")
+            self.upload.filename = plain_name(params.get(b"filename", b"").decode("utf-8", "replace"))
             self.upload.path = self.tmp_dir / f".upload-{secrets.token_hex(8)}.part"
             self._handle = open(self.upload.path, "wb")
 

@@ -67,6 +67,13 @@ def test_errors_name_the_call_and_never_carry_the_key():
     assert not isinstance(info.value, TransientProviderError)
 
 
+def test_redaction_hides_keys_and_tokens_but_not_the_words_of_a_hint():
+    from zenbatch.providers.base import redact
+
+    text = redact(f"send it as 'Authorization: Bearer KEY'; got Bearer abcdefgh12345678 and {SECRET} and sk-proj-Zx9", [SECRET])
+    assert text == "send it as 'Authorization: Bearer KEY'; got [redacted] and [redacted] and [redacted]"
+
+
 def test_unknown_status_keeps_the_job_and_says_what_to_do():
     provider = provider_with(lambda request: httpx2.Response(200, json=batch_json(status="paused_by_provider")))
     with pytest.raises(JobStateError, match="batch batch_1: the provider reported an unknown batch status .paused_by_provider.; the job state is kept"):

@@ -26,7 +26,7 @@ from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import RequestCounts, ShardStatus
 
 T = TypeVar("T")
-_KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-*]{3,}|Bearer\s+[A-Za-z0-9._\-]+)")
+_KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-*]{3,}|Bearer\s+[A-Za-z0-9._\-]{8,})")  # a bearer token, not the word KEY
 
 
 def redact(text: str, secrets: list[str]) -> str:

@@ -113,7 +113,7 @@ def test_an_expiry_in_the_middle_of_a_job(scenario):
 
 
 def test_a_cancel_in_the_middle_of_a_job(scenario):
-    job = scenario("cancel", rows=400, shard_rows=200, line_delay_ms=25, workers=1)
+    job = scenario("cancel", rows=400, shard_rows=200, line_delay_ms=50, workers=1)
     job.submit()
     job.wait_server(lambda batches: _counts(batches) >= 30, "some rows answered")
     canceller = job.cli("cancel", job.job_id)

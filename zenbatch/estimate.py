@@ -12,7 +12,7 @@ from zenbatch.batchfile import BatchFileSummary, peek_batch_file, read_batch_fil
 from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
 from zenbatch.dialects import Dialect
-from zenbatch.errors import LimitError
+from zenbatch.errors import ConfigError, LimitError
 from zenbatch.pricing import Cost, PriceTable, check_budget, cost_of
 from zenbatch.progress import Progress, silent
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
@@ -121,25 +121,25 @@ def _reporting(chunks: Iterable[RequestChunk], total: int, progress: Progress) -
 
 
 def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> RequestSet:
-    """The job's dataset, validated against its template."""
-    source = None
+    """The job's dataset (read from its file, or the rows given), validated against its template.
+
+    Problems name the dataset's file (or artifact), and local images are found next to the file
+    unless the template sets ``image_root``, whether the rows are read here or given.
+    """
+    dataset = config.dataset
+    path = config.resolve(dataset.path) if dataset is not None and dataset.path is not None else None
+    source = str(path) if path is not None else config.dataset_source()
     if frame is None:
-        if config.dataset is None:
-            from zenbatch.errors import ConfigError
-
+        if dataset is None:
             raise ConfigError("the config has no dataset: add dataset.path (a .csv, .parquet or .jsonl file)")
-        if config.dataset.path is None:
-            from zenbatch.errors import ConfigError
-
+        if path is None:
             raise ConfigError(
-                f"the dataset is the ZenML artifact {config.dataset.artifact!r}, which only the submit pipeline "
+                f"the dataset is the ZenML artifact {dataset.artifact!r}, which only the submit pipeline "
                 "reads: run `zenbatch submit` (its plan_batch step logs the estimate before anything is uploaded)"
             )
-        path = config.resolve(config.dataset.path)
         frame = read_dataset(path)
-        if config.dataset.limit:
-            frame = frame.head(config.dataset.limit)
-        source = str(path)
+        if dataset.limit:
+            frame = frame.head(dataset.limit)
     root = config.resolve(config.template.image_root) if config.template.image_root else None
     return build_requests(frame, config.template, config.provider.dialect(), source=source, image_root=root)
 

@@ -340,8 +340,8 @@ def test_a_utf8_bom_is_read_without_the_bom_and_the_job_runs(name, data, tmp_pat
     "case_id, step, says",
     [
         ("latin-1-csv", "load_dataset", CASES["latin-1-csv"].says),
-        # plan_batch gets the rows as the step's input artifact, so the dataset file is not named here.
-        ("placeholder-names-no-column", "plan_batch", ("column 'txet'", "{txet}", "closest: 'text'", "fix the template")),
+        # plan_batch gets the rows as an artifact, and still names the job's dataset file.
+        ("placeholder-names-no-column", "plan_batch", ("column 'txet'", "{txet}", "closest: 'text'", "fix the template", "data.csv")),
     ],
 )
 def test_bad_input_fails_the_submit_pipeline_in_its_step_with_exit_2(zenml_store, server, tmp_path, capsys, case_id, step, says):

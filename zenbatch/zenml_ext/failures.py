@@ -35,17 +35,24 @@ def _exit_code(source: str | None) -> int:
     return int(getattr(error, "exit_code", 1)) if isinstance(error, type) and issubclass(error, ZenbatchError) else 1
 
 
-def raise_run_failure(pipeline_name: str, exc: BaseException, **filters: Any) -> None:
-    """Raises :class:`PipelineRunError` for the newest run of ``pipeline_name`` (or of ``filters``)."""
+def latest_failure(exc: BaseException, **filters: Any) -> tuple[str, int] | None:
+    """``failure_of`` the newest run matching ``filters`` (``pipeline_name=``, ``schedule_id=``),
+    or None when no run can be found."""
     from zenml.client import Client
 
     try:
-        runs = Client().list_pipeline_runs(sort_by="desc:created", size=1, **(filters or {"pipeline_name": pipeline_name})).items
+        runs = Client().list_pipeline_runs(sort_by="desc:created", size=1, **filters).items
     except Exception:  # the description is a courtesy: never hide the run's own failure behind it
-        runs = []
-    if not runs:
+        return None
+    return failure_of(runs[0], exc) if runs else None
+
+
+def raise_run_failure(pipeline_name: str, exc: BaseException) -> None:
+    """Raises :class:`PipelineRunError` for the newest run of ``pipeline_name``."""
+    found = latest_failure(exc, pipeline_name=pipeline_name)
+    if found is None:
         raise PipelineRunError(f"the {pipeline_name} pipeline failed: {type(exc).__name__}: {exc}") from exc
-    sentence, code = failure_of(runs[0], exc)
+    sentence, code = found
     raise PipelineRunError(
         f"the {pipeline_name} pipeline failed ({sentence}). The step's log is in the dashboard "
         "(zenml login --local), or run again with --verbose",

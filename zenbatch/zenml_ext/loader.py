@@ -20,7 +20,7 @@ from zenbatch.lifecycle import advance
 from zenbatch.progress import LineProgress
 from zenbatch.results import summarize
 from zenbatch.zenml_ext.providers import provider_for
-from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, job_tag, mark_newest
+from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, job_id_of, job_tag, mark_newest
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
 
 logger = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ def advance_open_jobs(version_ids: list[str]) -> LoaderReport:
         try:
             progress = advance_job_version(version_id)
         except TransientProviderError as exc:
-            report.waiting[_job_of(version_id)] = str(exc)
-            logger.warning("job %s waits for the provider: %s", _job_of(version_id), exc)
+            job_id = _job_of(version_id)
+            report.waiting[job_id] = str(exc)
+            logger.warning("job %s waits for the provider: %s", job_id, exc)
             continue
         except ZenbatchError as exc:
             report.errors[_job_of(version_id)] = f"{type(exc).__name__}: {exc}"
@@ -92,8 +93,6 @@ def advance_open_jobs(version_ids: list[str]) -> LoaderReport:
 
 def _job_of(version_id: str) -> str:
     from zenml.client import Client
-
-    from zenbatch.zenml_ext.registry import job_id_of
 
     return job_id_of(Client().get_artifact_version(UUID(version_id)))
 

@@ -36,7 +36,7 @@ from zenml.orchestrators.local.local_orchestrator import (
 )
 
 from zenbatch.errors import ScheduleRunError
-from zenbatch.zenml_ext.failures import failure_of
+from zenbatch.zenml_ext.failures import latest_failure
 from zenbatch.zenml_ext.ticks import Timing, next_tick
 
 if TYPE_CHECKING:
@@ -122,7 +122,8 @@ class LocalSchedulingOrchestrator(LocalOrchestrator):
                     failures = 0
                 except Exception as exc:  # a failed run must not end the schedule by itself
                     failures += 1
-                    cause = _cause(client, schedule_id, exc)
+                    found = latest_failure(exc, schedule_id=schedule_id)
+                    cause = found[0] if found else f"{type(exc).__name__}: {exc}"
                     logger.error("Schedule %s: run failed (%d in a row): %s", name, failures, cause)
                     if failures >= self.config.max_consecutive_failures:
                         raise ScheduleRunError(
@@ -150,14 +151,6 @@ def timing_of(schedule: ScheduleResponse) -> Timing:
         end_time=schedule.end_time,
         run_once_start_time=schedule.run_once_start_time,
     )
-
-
-def _cause(client: Any, schedule_id: UUID, exc: Exception) -> str:
-    try:
-        run = client.list_pipeline_runs(schedule_id=schedule_id, sort_by="desc:created", size=1).items[0]
-    except Exception:  # the description is a courtesy: never hide the run's own failure behind it
-        return f"{type(exc).__name__}: {exc}"
-    return failure_of(run, exc)[0]
 
 
 def _now() -> dt.datetime:

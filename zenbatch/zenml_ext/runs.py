@@ -96,7 +96,8 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
     from pipelines.loader import loader_pipeline
 
     path = _config("loader", config)
-    orchestrator = Client().active_stack.orchestrator
+    client = Client()
+    orchestrator = client.active_stack.orchestrator
     if not orchestrator.config.is_schedulable:
         raise ConfigError(
             f"the active stack's orchestrator {orchestrator.name!r} (flavor {orchestrator.flavor}) cannot run "
@@ -106,7 +107,6 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
     settings = dict((yaml.safe_load(Path(path).read_text()) or {}).get("schedule") or {})
     name = name or settings.pop("name", None) or "zenbatch-loader"
     settings.pop("name", None)
-    client = Client()
     for existing in client.list_schedules(name=name).items:
         if existing.active and not _abandoned_locally(existing):
             raise JobStateError(

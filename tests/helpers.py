@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import orjson
@@ -66,3 +67,10 @@ def results_table(answers: list[str | bytes | None], inputs: pd.DataFrame | None
     parser = ResultParser(structured=structured)
     parser.feed([a if isinstance(a, bytes) else output_line(cid, a) for cid, a in zip(ids, answers) if a is not None])
     return join_results(inputs if inputs is not None else pd.DataFrame({"id": ids}), ids, parser.frame())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -6,27 +6,21 @@ prints a summary; run again, it finds the job collected and submits nothing.
 
 from __future__ import annotations
 
-import socket
-
 import orjson
 import pytest
 import yaml
 from openai import OpenAI
 
+from tests.helpers import free_port
 from zenbatch.cli import main
 
 pytestmark = pytest.mark.pipeline
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def test_the_demo_runs_the_whole_flow_once_and_then_submits_nothing(zenml_store, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ZENML_LOGGING_VERBOSITY", "INFO")  # the demo quietens ZenML only where nobody chose
-    base_url = f"http://127.0.0.1:{_free_port()}/v1"
+    base_url = f"http://127.0.0.1:{free_port()}/v1"
     provider = tmp_path / "local.yaml"
     provider.write_text(yaml.safe_dump({"kind": "local", "base_url": base_url}))
 

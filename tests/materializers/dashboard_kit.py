@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.helpers import free_port
+
 CHROMIUM = os.environ.get("ZENBATCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -26,11 +27,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 HTML_FRAME = 'iframe[title="Secure HTML Content"]'
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -42,7 +38,7 @@ def dashboard_server(folder: Path) -> Iterator[str]:
     client = Client()
     # The dashboard sends a user who has not answered its onboarding survey to /survey.
     client.update_user(client.active_user.id, updated_email_opt_in=False, updated_metadata={"finished_onboarding_survey": True})
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "ZENML_REPOSITORY_PATH"}
     env.update(
         ZENML_SERVER="true",

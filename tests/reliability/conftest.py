@@ -1,10 +1,34 @@
-"""The reliability matrix: each scenario adds its line (tests/reliability/kit.py); the session
-prints the table and keeps it in test-outputs/reliability-matrix.md."""
+"""Scenarios of the reliability matrix, and the matrix: each scenario adds its line
+(tests/reliability/kit.py); the session prints the table and keeps it in
+test-outputs/reliability-matrix.md."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
 from tests.conftest import REPO
-from tests.reliability.kit import MATRIX
+from tests.reliability.kit import MATRIX, Scenario
+
+
+@pytest.fixture
+def scenario(zenml_store: Path, tmp_path: Path) -> Iterator:
+    """Makes scenarios; each one's server is stopped and an unfinished job abandoned at the end."""
+    from zenbatch.zenml_ext.stack import ensure_local_stack
+
+    ensure_local_stack()
+    made: list[Scenario] = []
+
+    def make(name: str, rows: int, shard_rows: int, **faults) -> Scenario:
+        made.append(Scenario(tmp_path, name, rows, shard_rows, **faults))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.abandon()
+        each.stop()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,16 +27,12 @@ import yaml
 from openai import OpenAI
 
 from tests.conftest import REPO
+from tests.helpers import free_port
 from zenbatch.server import LocalBatchServer
 
 LOADER_DEADLINE = 240  # seconds a scenario's loader may take before the test fails instead of hanging
 MATRIX: list[dict[str, Any]] = []  # the lines of the matrix, printed at the end of the session
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Scenario:

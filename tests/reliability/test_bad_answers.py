@@ -5,11 +5,10 @@ whole once the provider answers properly again (tests/reliability/kit.py checks 
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
 import pytest
 
-from tests.reliability.kit import Scenario
 from zenbatch.errors import PipelineRunError
 
 pytestmark = pytest.mark.pipeline
@@ -22,30 +21,13 @@ BAD_ANSWERS = {
 }
 
 
-@pytest.fixture
-def scenario(zenml_store: Path, tmp_path: Path):
-    from zenbatch.zenml_ext.stack import ensure_local_stack
-
-    ensure_local_stack()
-    made: list[Scenario] = []
-
-    def make(name: str) -> Scenario:
-        made.append(Scenario(tmp_path, name, rows=150, shard_rows=150))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.abandon()
-        each.stop()
-
-
 @pytest.mark.parametrize("answer", list(BAD_ANSWERS))
 def test_a_bad_answer_is_named_the_job_kept_and_a_retry_collects_it(scenario, answer):
     from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, newest_of_job
     from zenbatch.zenml_ext.runs import run_loader_once
 
     faults, says = BAD_ANSWERS[answer]
-    job = scenario(answer.replace(" ", "-"))
+    job = scenario(answer.replace(" ", "-"), rows=150, shard_rows=150)
     job.submit()
     job.wait_server(lambda batches: batches[0].status == "completed", "the batch completed")
     saved = job.job_state()
@@ -56,7 +38,7 @@ def test_a_bad_answer_is_named_the_job_kept_and_a_retry_collects_it(scenario, an
     message = str(failure.value)
     assert "step advance_jobs" in message and f"job {job.job_id}" in message, message
     assert "Their saved state is unchanged" in message
-    assert __import__("re").search(says, message), message
+    assert re.search(says, message), message
 
     kept = job.job_state()
     assert not kept.collected and [s.batch_id for s in kept.shards] == [s.batch_id for s in saved.shards]

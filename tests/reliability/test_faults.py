@@ -5,32 +5,11 @@ each, nothing is lost, nothing is answered twice and no shard is submitted twice
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.kit import Scenario
-
 pytestmark = pytest.mark.pipeline
-
-
-@pytest.fixture
-def scenario(zenml_store: Path, tmp_path: Path) -> Iterator:
-    """Makes scenarios; each one's server is stopped and an unfinished job abandoned at the end."""
-    from zenbatch.zenml_ext.stack import ensure_local_stack
-
-    ensure_local_stack()
-    made: list[Scenario] = []
-
-    def make(name: str, rows: int, shard_rows: int, **faults) -> Scenario:
-        made.append(Scenario(tmp_path, name, rows, shard_rows, **faults))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.abandon()
-        each.stop()
 
 
 def _counts(batches) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from tests.helpers import free_port
 from tests.server.conftest import openai_client
 from tests.server.kit import chat_file, read_jsonl, submit, wait_for, wait_for_counts
 from zenbatch.server import LocalBatchServer
@@ -47,11 +47,6 @@ def test_stop_and_restart_in_process_resumes_the_batch(make_server, tmp_path):
     _assert_each_line_once(client, batch.id, 120, second.execution_counts)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _start_process(data: Path, port: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "ZENML_ANALYTICS_OPT_IN": "false"}
@@ -78,7 +73,7 @@ def _start_process(data: Path, port: int, *extra: str) -> subprocess.Popen:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="kill -9")
 def test_killed_server_process_resumes_after_restart(tmp_path):
-    data, port = tmp_path / "data", _free_port()
+    data, port = tmp_path / "data", free_port()
     process = _start_process(data, port, "--line-delay-ms", "10", "--workers", "4")
     try:
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
@@ -97,7 +92,7 @@ def test_killed_server_process_resumes_after_restart(tmp_path):
 
 
 def test_sigterm_lets_running_lines_finish_and_exits(tmp_path):
-    data, port = tmp_path / "data", _free_port()
+    data, port = tmp_path / "data", free_port()
     process = _start_process(data, port, "--line-delay-ms", "20")
     client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
     batch = submit(client, chat_file(500))

@@ -12,7 +12,6 @@ import hashlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import psutil
 import pytest
 from openai import AzureOpenAI, OpenAI, omit
 
+from tests.helpers import free_port
 from tests.server.kit import chat_file
 from zenbatch.cli import build_parser, main
 from zenbatch.server import LocalBatchServer
@@ -156,14 +156,9 @@ def test_serve_defaults_to_loopback_in_its_help_and_its_parsed_arguments(capsys)
     assert "default 127.0.0.1" in " ".join(capsys.readouterr().out.split())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def test_zenbatch_serve_listens_on_loopback_only_and_never_prints_its_key(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ZENBATCH_SERVE_API_KEY": KEY}  # the key through the environment, not argv
     command = ["serve", "--engine", "echo", "--port", str(port), "--data-dir", str(tmp_path / "d")]
     process = subprocess.Popen([sys.executable, "-m", "zenbatch", *command], env=env, stdout=subprocess.PIPE,

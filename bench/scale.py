@@ -116,7 +116,8 @@ def run_scale(folder: Path, rows: int = 200_000, shard_rows: int = 50_000, loade
     from zenml.client import Client
 
     from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, newest_of_job
-    from zenbatch.zenml_ext.runs import run_loader, run_submit
+    from zenbatch.zenml_ext.runs import run_submit
+    from zenbatch.zenml_ext.schedules import run_loader
 
     folder.mkdir(parents=True, exist_ok=True)
     ids = [f"row-{i:07d}" for i in range(rows)]
@@ -137,7 +138,7 @@ def run_scale(folder: Path, rows: int = 200_000, shard_rows: int = 50_000, loade
     started = time.time()
     try:
         with RssSampler({"pipelines": os.getpid(), "server": server.pid}) as sampler:
-            submitted = run_submit(job_config=str(folder / "job.yaml"), provider_config=str(folder / "provider.yaml"))
+            submitted = run_submit(str(folder / "job.yaml"), provider_config=str(folder / "provider.yaml"))
             job_id = str(submitted.steps["submit_batch"].run_metadata["job_id"])
             schedule = run_loader(name=f"scale-loader-{job_id}", interval_seconds=loader_interval,
                                   end_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20))  # fmt: skip

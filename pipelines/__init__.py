@@ -1,1 +1,5 @@
-"""zenbatch's pipelines: each module only wires steps; behaviour lives in configs/pipelines/."""
+"""This project's own pipelines, built from zenbatch's steps the way any ZenML project's would be."""
+
+from pipelines.reviews import reviews_pipeline
+
+__all__ = ["reviews_pipeline"]

@@ -1,5 +1,5 @@
-"""zenbatch's steps: one per module, each a thin call into the ``zenbatch`` library.
+"""This project's own steps. zenbatch's reusable steps live in ``zenbatch.zenml_ext.steps``."""
 
-Import a step from its module (``from steps.plan_batch import plan_batch``): a pipeline then
-loads only the steps it uses.
-"""
+from steps.drop_short_reviews import drop_short_reviews
+
+__all__ = ["drop_short_reviews"]

@@ -69,7 +69,8 @@ def _job_config(folder: Path, name: str, frame: pd.DataFrame, provider: Path, *,
 def flow(zenml_store: Path, tmp_path_factory: pytest.TempPathFactory):
     from zenml.client import Client
 
-    from zenbatch.zenml_ext.runs import run_downstream, run_loader, run_submit
+    from zenbatch.zenml_ext.runs import run_downstream, run_submit
+    from zenbatch.zenml_ext.schedules import run_loader
     from zenbatch.zenml_ext.stack import ensure_local_stack
 
     folder = tmp_path_factory.mktemp("flow")
@@ -82,7 +83,7 @@ def flow(zenml_store: Path, tmp_path_factory: pytest.TempPathFactory):
         provider.write_text(yaml.safe_dump({"kind": "local", "base_url": server.base_url}))
         frames = {"alpha": _dataset(30, "a"), "beta": _dataset(12, "b")}
         configs = {name: _job_config(folder, name, frame, provider, as_artifact=name == "beta") for name, frame in frames.items()}
-        submits = {name: run_submit(job_config=str(config), provider_config=str(provider)) for name, config in configs.items()}
+        submits = {name: run_submit(str(config), provider_config=str(provider)) for name, config in configs.items()}
         job_ids = {name: str(run.steps["submit_batch"].run_metadata["job_id"]) for name, run in submits.items()}
         batches_after_submit = len(list(server_batches(server)))
 

@@ -67,13 +67,12 @@ def test_config_refuses_unknown_keys(tmp_path):
 
 
 def test_job_config_takes_a_provider_yaml_by_path_or_override(tmp_path):
-    from pathlib import Path
+    from zenbatch.defaults import config_path
 
-    root = Path(__file__).resolve().parents[1]
-    job_file = root / "configs" / "jobs" / "reviews.yaml"
-    assert JobConfig.from_yaml(job_file).provider.kind == "openai"
-    azure = JobConfig.from_yaml(job_file, provider=root / "configs" / "providers" / "azure.yaml")
+    job_file = config_path("jobs", "reviews")
+    assert JobConfig.from_yaml(job_file).provider.kind == "local"  # the sample runs on the local server
+    azure = JobConfig.from_yaml(job_file, provider=config_path("providers", "azure"))
     assert azure.provider.kind == "azure" and azure.provider.dialect().line_model("gpt-4o-mini") == "gpt-4o-mini-batch"
     for name in ("local", "openai", "azure"):
-        text = (root / "configs" / "providers" / f"{name}.yaml").read_text()
+        text = config_path("providers", name).read_text()
         assert "sk-" not in text  # keys never sit in YAML

@@ -1,16 +1,16 @@
-from pathlib import Path
 
 import numpy as np
 import orjson
 import pandas as pd
 import pytest
 
+from zenbatch.defaults import sample_dataset
 from zenbatch.errors import ConfigError
 from zenbatch.evaluation import EvaluationReport, evaluate
 from zenbatch.labeling import LabelConfig, label_results
 from tests.helpers import results_table
 
-SAMPLE = Path(__file__).parents[1] / "data" / "reviews.csv"
+SAMPLE = sample_dataset()
 LABELS = ["positive", "negative", "neutral"]
 
 

@@ -1,9 +1,9 @@
-from pathlib import Path
 
 import orjson
 import pandas as pd
 import pytest
 
+from zenbatch.defaults import config_path, sample_dataset
 from zenbatch.errors import ConfigError, DatasetError, InputValidationError
 from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
 from zenbatch.labeling import LabelConfig, label_results
@@ -12,7 +12,6 @@ from zenbatch.templates import RequestTemplate, load_yaml
 from zenbatch.tokens import TokenCounter
 from tests.helpers import chat_template, read_lines, results_table, reviews
 
-ROOT = Path(__file__).parents[1]
 LABELS = ["positive", "negative", "neutral"]
 CORRECT_AS_JSON = FinetuneConfig(only_correct=True, truth_column="label", assistant="label_json", label_field="sentiment", validation_fraction=0)
 
@@ -186,8 +185,8 @@ def test_an_empty_or_absent_file_is_refused(tmp_path):
 
 
 def test_the_sample_job_exports_files_that_pass_the_check(tmp_path):
-    sample = pd.read_csv(ROOT / "data" / "reviews.csv")
-    template = RequestTemplate.model_validate(load_yaml(ROOT / "configs" / "jobs" / "reviews.yaml")["template"])
+    sample = pd.read_csv(sample_dataset())
+    template = RequestTemplate.model_validate(load_yaml(config_path("jobs", "reviews"))["template"])
     requests = [orjson.loads(line) for chunk in build_requests(sample, template).iter_chunks() for line in chunk.lines]
     results = results_table(sentiments(*sample["label"]), sample)
     results["custom_id"] = sample["review_id"]  # the job's custom_ids come from its id column

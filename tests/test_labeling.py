@@ -1,14 +1,14 @@
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from zenbatch.defaults import sample_dataset
 from zenbatch.errors import ConfigError
 from zenbatch.labeling import LabelConfig, label_results
 from tests.helpers import http_error_line, output_line, results_table
 
-SAMPLE = Path(__file__).parents[1] / "data" / "reviews.csv"
+SAMPLE = sample_dataset()
 SENTIMENT = LabelConfig(field="sentiment", labels=["positive", "negative", "neutral"])
 
 

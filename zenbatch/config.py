@@ -87,6 +87,11 @@ class ProviderConfig(BaseModel):
             raise ValueError(f"{details} (limits are positive integers; null leaves an optional limit unset)") from None
         return value
 
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> ProviderConfig:
+        """Load a provider YAML; errors name its own file."""
+        return from_mapping(cls, load_yaml(path), str(path))
+
     def dialect(self) -> Dialect:
         return Dialect.for_provider(self.kind, api_style=self.api_style, deployment=self.deployment, limits=self.limits)
 
@@ -121,7 +126,7 @@ class JobConfig(BaseModel):
         if isinstance(data.get("provider"), str) and provider is None:
             provider = Path(data["base_dir"]) / data["provider"]
         if provider is not None:  # validated on its own, so its errors name its own file
-            data["provider"] = from_mapping(ProviderConfig, load_yaml(provider), str(provider))
+            data["provider"] = ProviderConfig.from_yaml(provider)
         return from_mapping(cls, data, str(path))
 
     def resolve(self, relative: str) -> Path:

@@ -120,6 +120,25 @@ def _reporting(chunks: Iterable[RequestChunk], total: int, progress: Progress) -
         progress("building requests", done, total)
 
 
+def read_job_dataset(config: JobConfig) -> pd.DataFrame:
+    """The rows of the job's dataset file, cut to ``dataset.limit``.
+
+    Raises:
+        ConfigError: the job has no dataset file (none at all, or a ZenML artifact).
+        DatasetError: the file cannot be read.
+    """
+    dataset = config.dataset
+    if dataset is None:
+        raise ConfigError("the config has no dataset: add dataset.path (a .csv, .parquet or .jsonl file)")
+    if dataset.path is None:
+        raise ConfigError(
+            f"the dataset is the ZenML artifact {dataset.artifact!r}, which only the submit pipeline "
+            "reads: run `zenbatch submit` (its plan_batch step logs the estimate before anything is uploaded)"
+        )
+    frame = read_dataset(config.resolve(dataset.path))
+    return frame.head(dataset.limit) if dataset.limit else frame
+
+
 def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> RequestSet:
     """The job's dataset (read from its file, or the rows given), validated against its template.
 
@@ -130,16 +149,7 @@ def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> Reque
     path = config.resolve(dataset.path) if dataset is not None and dataset.path is not None else None
     source = str(path) if path is not None else config.dataset_source()
     if frame is None:
-        if dataset is None:
-            raise ConfigError("the config has no dataset: add dataset.path (a .csv, .parquet or .jsonl file)")
-        if path is None:
-            raise ConfigError(
-                f"the dataset is the ZenML artifact {dataset.artifact!r}, which only the submit pipeline "
-                "reads: run `zenbatch submit` (its plan_batch step logs the estimate before anything is uploaded)"
-            )
-        frame = read_dataset(path)
-        if dataset.limit:
-            frame = frame.head(dataset.limit)
+        frame = read_job_dataset(config)
     root = config.resolve(config.template.image_root) if config.template.image_root else None
     return build_requests(frame, config.template, config.provider.dialect(), source=source, image_root=root)
 

@@ -31,7 +31,8 @@ class FewShotMessage(BaseModel):
 class JsonSchemaFormat(BaseModel):
     """A JSON schema the answer must follow (structured outputs)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Dumped as `schema`, the key users write, so a job travelling as a step parameter loads again.
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True)
     name: str = "answer"
     schema_: dict[str, Any] = Field(alias="schema")
     strict: bool = True

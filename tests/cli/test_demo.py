@@ -43,7 +43,7 @@ def test_the_demo_runs_the_whole_flow_once_and_then_submits_nothing(zenml_store,
     assert f"evaluation accuracy {first['evaluation']['accuracy']:.1%}" in printed
     assert "dashboard  zenml login --local, then http://127.0.0.1:8237/projects/default/runs/" in printed
     # The demo's server stopped with the demo; its data folder shows what it ran.
-    from materializers.batch_job import local_home
+    from zenbatch.home import local_home
     from zenbatch.server import LocalBatchServer
 
     server = LocalBatchServer(local_home() / "server", engine="echo", port=int(base_url.rsplit(":", 1)[1].split("/")[0]))

@@ -6,18 +6,17 @@ import orjson
 
 from zenbatch.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "configs" / "jobs" / "reviews.yaml"
+SAMPLE = "reviews"  # the shipped sample job, by name
 
 
 def test_estimate_config_prints_shards_and_both_prices(capsys):
-    assert main(["estimate", "--config", str(SAMPLE)]) == 0
+    assert main(["estimate", "--config", SAMPLE]) == 0
     out = capsys.readouterr().out
     assert "300 in 1 shard(s)" in out and "batch price" in out and "realtime price" in out
 
 
 def test_estimate_json_and_per_request(capsys):
-    assert main(["estimate", "--config", str(SAMPLE), "--json", "--per-request"]) == 0
+    assert main(["estimate", "--config", SAMPLE, "--json", "--per-request"]) == 0
     data = orjson.loads(capsys.readouterr().out)
     assert data["ok"] and data["requests"] == 300
     assert len(data["per_request"]) == 300 and data["per_request"]["r0001"] > 0
@@ -35,7 +34,7 @@ def test_estimate_file_with_bad_lines_exits_2_with_problems(tmp_path, capsys):
 
 
 def test_budget_exceeded_exits_1(capsys):
-    assert main(["estimate", "--config", str(SAMPLE), "--budget", "0"]) == 1
+    assert main(["estimate", "--config", SAMPLE, "--budget", "0"]) == 1
     assert "above the budget" in capsys.readouterr().err
 
 

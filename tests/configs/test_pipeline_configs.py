@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-CONFIGS = sorted([*REPO.glob("configs/pipelines/*.yaml"), *REPO.glob("configs/stacks/*.yaml")])
+from zenbatch.defaults import config_path, shipped
+
+CONFIGS = [config_path(kind, name) for kind in ("pipelines", "stacks") for name in shipped(kind)]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -24,6 +23,6 @@ def test_config_is_a_valid_zenml_run_configuration(path):
 
 
 def test_sagemaker_cron_has_six_fields_and_the_others_five():
-    crons = {p.stem: yaml.safe_load(p.read_text())["schedule"]["cron_expression"] for p in REPO.glob("configs/stacks/*.yaml")}
+    crons = {name: yaml.safe_load(config_path("stacks", name).read_text())["schedule"]["cron_expression"] for name in shipped("stacks")}
     assert len(crons["sagemaker"].split()) == 6
     assert len(crons["vertex"].split()) == 5 and len(crons["kubernetes"].split()) == 5

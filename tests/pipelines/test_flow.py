@@ -88,7 +88,7 @@ def test_a_dataset_artifact_feeds_the_submit_pipeline_with_its_lineage(flow):
 def test_submitting_a_collected_job_again_submits_nothing(flow):
     from zenbatch.zenml_ext.runs import run_submit
 
-    run = run_submit(job_config=str(flow.configs["beta"]), provider_config=str(flow.provider))
+    run = run_submit(str(flow.configs["beta"]), provider_config=str(flow.provider))
 
     step = run.steps["submit_batch"]
     assert step.run_metadata["already_collected"] is True

@@ -93,13 +93,13 @@ class Scenario:
         """The submit pipeline in this process; returns the job id."""
         from zenbatch.zenml_ext.runs import run_submit
 
-        run = run_submit(job_config=str(self.job), provider_config=str(self.provider))
+        run = run_submit(str(self.job), provider_config=str(self.provider))
         self.job_id = str(run.steps["submit_batch"].run_metadata["job_id"])
         return self.job_id
 
     def collect(self) -> None:
         """The scheduled loader until it pauses itself (or the deadline passes)."""
-        from zenbatch.zenml_ext.runs import run_loader
+        from zenbatch.zenml_ext.schedules import run_loader
 
         deadline = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=LOADER_DEADLINE)
         run_loader(name=f"{self.name}-loader", interval_seconds=1, end_time=deadline)

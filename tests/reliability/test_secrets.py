@@ -222,10 +222,11 @@ def _provider(folder: Path, name: str, server: LocalBatchServer, **auth: str) ->
 def _submit_and_collect(folder: Path, name: str, prefix: str, provider: Path, server: LocalBatchServer) -> str:
     """Submit a job of its own, wait for its batches on the server, let a loader collect it; its job id."""
     from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, job_tag, versions_tagged
-    from zenbatch.zenml_ext.runs import run_loader, run_submit
+    from zenbatch.zenml_ext.runs import run_submit
+    from zenbatch.zenml_ext.schedules import run_loader
 
     frame = _dataset(6, prefix)
-    run = run_submit(job_config=str(_job_config(folder, name, frame, provider)), provider_config=str(provider))
+    run = run_submit(str(_job_config(folder, name, frame, provider)), provider_config=str(provider))
     metadata = run.steps["submit_batch"].run_metadata
     client = OpenAI(base_url=server.base_url, api_key=RIGHT, max_retries=0, timeout=30)
     for batch_id in metadata["batch_ids"]:
@@ -276,7 +277,7 @@ def test_a_wrong_key_fails_the_submit_without_naming_either_key(keyed_server, wa
     before = (len(server_client.files.list().data), len(server_client.batches.list(limit=100).data))
 
     with pytest.raises(PipelineRunError) as caught:
-        run_submit(job_config=str(config), provider_config=str(provider))
+        run_submit(str(config), provider_config=str(provider))
 
     text = str(caught.value)
     assert "step submit_batch" in text and "HTTP 401" in text and "check the API key" in text

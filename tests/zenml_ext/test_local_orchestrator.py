@@ -85,7 +85,7 @@ def test_a_loader_schedule_whose_process_ended_is_resumed_and_a_live_one_is_refu
     from zenml.models import ScheduleRequest
 
     from zenbatch.zenml_ext.local_orchestrator import _lease
-    from zenbatch.zenml_ext.runs import run_loader
+    from zenbatch.zenml_ext.schedules import run_loader
     from zenbatch.zenml_ext.stack import ORCHESTRATOR_NAME, STACK_NAME
 
     client = Client()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import zenbatch
 from zenbatch.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding zenbatch/, steps/, pipelines/
+PACKAGE = Path(zenbatch.__file__).resolve().parent
 
 
 def use_zenml() -> None:
@@ -20,9 +21,13 @@ def use_zenml() -> None:
     except ImportError:
         raise ConfigError("this command runs ZenML pipelines: install them with `pip install 'zenbatch[zenml]'`") from None
     # Sources (steps, materializers, the types of artifacts) are recorded relative to the source
-    # root. Left to ZenML it depends on the working directory, and a command run outside the
-    # project would record ``jobs.BatchJob`` where every other run reads ``zenbatch.jobs.BatchJob``.
-    source_utils.set_custom_source_root(str(PROJECT_ROOT))
+    # root, which ZenML takes from the working directory's ZenML repository or the main module.
+    # That is the user's project, except for `python -m zenbatch` outside any repository on a
+    # checkout, where the main module's folder is the package itself and ``zenbatch.jobs.BatchJob``
+    # would be recorded as ``jobs.BatchJob``: there the package's parent is the root.
+    root = Path(source_utils.get_source_root()).resolve()
+    if root == PACKAGE or PACKAGE in root.parents:
+        source_utils.set_custom_source_root(str(PACKAGE.parent))
 
 
 def money(value: float | None) -> str:

@@ -7,8 +7,9 @@ import argparse
 EXAMPLES = """\
 examples:
   zenbatch collect                         # one pass: poll, collect finished jobs, resubmit failures
-  zenbatch collect --schedule              # the loader on its schedule (configs/pipelines/loader.yaml)
+  zenbatch collect --schedule              # the loader on its schedule (the shipped loader config)
   zenbatch collect --schedule --interval 60
+  zenbatch collect --schedule --config vertex   # the shipped Vertex AI loader config (or kubernetes, sagemaker, a file)
 On the local stack the scheduled loader runs here until no job is open, then pauses itself;
 on Kubernetes, Vertex AI or SageMaker the schedule runs there and pauses itself the same way.
 """
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--schedule", action="store_true", help="run the loader on a schedule until nothing is open")
     parser.add_argument("--interval", type=int, help="seconds between scheduled runs (default from the config)")
     parser.add_argument("--cron", help="a cron expression instead of an interval (6 fields on SageMaker)")
-    parser.add_argument("--config", help="the loader's pipeline config (default configs/pipelines/loader.yaml)")
+    parser.add_argument("--config", help="the loader's pipeline config: a file, or a shipped one (loader, kubernetes, vertex, sagemaker)")
     parser.set_defaults(func=run)
 
 
@@ -31,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from zenbatch.cli._zenml import use_zenml
 
     use_zenml()
-    from zenbatch.zenml_ext.runs import run_loader, run_loader_once
+    from zenbatch.zenml_ext.runs import run_loader_once
+    from zenbatch.zenml_ext.schedules import run_loader
 
     if args.schedule:
         name = run_loader(args.config, interval_seconds=args.interval, cron=args.cron)

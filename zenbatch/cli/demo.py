@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 EXAMPLES = """\
 examples:
   zenbatch demo                                              # SmolLM2 on this machine, no credentials
   zenbatch demo --engine echo                                # instant answers (a quick look at the flow)
-  zenbatch demo --provider configs/providers/openai.yaml     # the same job on OpenAI (OPENAI_API_KEY)
-  zenbatch demo --provider configs/providers/azure.yaml      # on Azure OpenAI (key or Entra ID)
+  zenbatch demo --provider openai                            # the same job on OpenAI (OPENAI_API_KEY)
+  zenbatch demo --provider my-azure.yaml                     # on Azure OpenAI (key or Entra ID)
 Running it again finds the job collected and submits nothing.
 """
 
@@ -22,9 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and pause itself, then label, evaluate and export fine-tuning data; print a summary.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    parser.add_argument("--job", default=None, help="a job config (default configs/jobs/reviews.yaml)")
+    parser.add_argument("--job", default=None, help="a job config file (default: the shipped sample job, reviews)")
     parser.add_argument("--provider", "--config", dest="provider", default=None,
-                        help="a provider config (default configs/providers/local.yaml)")
+                        help="a provider: openai, azure, local or a YAML file (default: the job's own; local for the sample)")
     parser.add_argument("--engine", choices=["llama-cpp", "echo"], default="llama-cpp", help="the local server's engine")
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
     parser.add_argument("--verbose", action="store_true", help="show ZenML's own log lines too")
@@ -40,12 +39,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.verbose:  # ZenML's own lines (every step's start and end) hide the story; --verbose shows them
         os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "WARN")
     use_zenml()
-    from zenbatch.zenml_ext.demo import SAMPLE_JOB, run_demo
+    from zenbatch.zenml_ext.demo import run_demo
 
     say = (lambda _: None) if args.json else (lambda text: print(f"==> {text}", flush=True))
-    job, provider = Path(args.job) if args.job else SAMPLE_JOB, Path(args.provider) if args.provider else None
     with terminal_progress("requests", lines_every=None if args.json else 15) as progress:
-        summary = run_demo(job, provider, args.engine, say, progress)
+        summary = run_demo(args.job, args.provider, args.engine, say, progress)
     if args.json:
         print(summary.model_dump_json(indent=2))
         return 0

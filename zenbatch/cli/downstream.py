@@ -16,11 +16,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser = subparsers.add_parser(
             command, help=summary, description=f"Run the {kind} pipeline: {detail}. Works on the job of the "
             "latest batch_results, or of a pinned version; outputs are linked to the job's model version.",
-            epilog=f"examples:\n  zenbatch {command}\n  zenbatch {command} --version 3 --config configs/pipelines/{kind}.yaml",
+            epilog=f"examples:\n  zenbatch {command}\n  zenbatch {command} --version 3 --config my-{kind}.yaml",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )  # fmt: skip
         parser.add_argument("--version", help="the batch_results version (default: the latest)")
-        parser.add_argument("--config", help=f"the pipeline config (default configs/pipelines/{kind}.yaml)")
+        parser.add_argument("--config", help=f"the pipeline config (default: the shipped {kind} config)")
         parser.add_argument("--json", action="store_true", help="machine-readable output: the run and its artifacts")
         parser.set_defaults(func=run, kind=kind)
 

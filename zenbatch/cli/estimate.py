@@ -8,15 +8,16 @@ import sys
 import orjson
 
 from zenbatch.cli._progress import terminal_progress
-from zenbatch.config import JobConfig
-from zenbatch.dialects import Dialect
+from zenbatch.config import JobConfig, ProviderConfig
+from zenbatch.defaults import config_path
 from zenbatch.errors import ConfigError, InputValidationError
 from zenbatch.estimate import Estimate, estimate_file, estimate_job
 from zenbatch.pricing import PriceTable
 
 EXAMPLES = """\
 examples:
-  zenbatch estimate --config configs/jobs/demo.yaml
+  zenbatch estimate --config reviews                  # the shipped sample job
+  zenbatch estimate --config job.yaml --provider openai
   zenbatch estimate requests.jsonl --base-model gpt-4o-mini
   zenbatch estimate requests.jsonl --provider azure --json
   zenbatch estimate --config job.yaml --per-request --json > tokens.json
@@ -33,8 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="an existing batch input file (.jsonl)")
-    parser.add_argument("--config", help="a job config (dataset + template) instead of a file")
-    parser.add_argument("--provider", choices=["openai", "azure", "local"], default="openai", help="limits for a file (default openai)")
+    parser.add_argument("--config", help="a job config (a file, or a shipped job's name) instead of a batch file")
+    parser.add_argument("--provider", help="openai, azure, local or a provider YAML file: its limits and line style "
+                        "(default: the job's own; openai for a batch file)")
     parser.add_argument("--base-model", help="the model to tokenize and price as (for deployment or local names)")
     parser.add_argument("--expected-output-tokens", type=int, help="output tokens per request, when max_tokens overstates them")
     parser.add_argument("--budget", type=float, help="refuse (exit 1) when the batch cost is above this, in USD")
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give either a batch file (zenbatch estimate FILE.jsonl) or --config CONFIG, not both or neither")
     try:
         if args.config:
-            config = JobConfig.from_yaml(args.config)
+            provider = config_path("providers", args.provider) if args.provider else None
+            config = JobConfig.from_yaml(config_path("jobs", args.config), provider=provider)
             if args.budget is not None:
                 config.budget_usd = args.budget
             if args.expected_output_tokens is not None:
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             estimate = estimate_file(
                 args.file,
-                dialect=Dialect.for_provider(args.provider),
+                dialect=ProviderConfig.from_yaml(config_path("providers", args.provider, "openai")).dialect(),
                 table=PriceTable.default(),
                 base_model=args.base_model,
                 expected_output_tokens=args.expected_output_tokens,

@@ -6,9 +6,10 @@ import argparse
 
 EXAMPLES = """\
 examples:
-  zenbatch submit                                            # the sample job on the local server
-  zenbatch submit --job configs/jobs/reviews.yaml --provider configs/providers/openai.yaml
-  zenbatch submit --config configs/pipelines/submit.yaml     # everything from a pipeline config
+  zenbatch submit                                     # the sample job (reviews) on the local server
+  zenbatch submit --job job.yaml --provider openai    # your job on OpenAI (OPENAI_API_KEY)
+  zenbatch submit --job job.yaml --provider my-azure.yaml
+  zenbatch submit --config submit.yaml                # a pipeline config of yours (model, tags, parameters.job)
   zenbatch submit --job job.yaml --dataset-artifact reviews:3   # rows from a ZenML DataFrame artifact
 Then: zenbatch status, zenbatch wait, zenbatch collect.
 """
@@ -22,11 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "artifact batch_job. Submitting the same work again reuses what was submitted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    parser.add_argument("--job", help="a job config (dataset + template); default from the pipeline config")
-    parser.add_argument("--provider", help="a provider config (configs/providers/*.yaml)")
+    parser.add_argument("--job", help="a job config file (dataset + template); default: the pipeline config's "
+                        "parameters.job, else the shipped sample job")
+    parser.add_argument("--provider", help="openai, azure, local, or a provider YAML file (default: the job's own)")
     parser.add_argument("--dataset-artifact", metavar="NAME[:VERSION]",
                         help="take the rows from a DataFrame artifact instead of the job config's file")
-    parser.add_argument("--config", help="the pipeline config (default configs/pipelines/submit.yaml)")
+    parser.add_argument("--config", help="the pipeline config (default: the shipped submit config)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
 
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     use_zenml()
     from zenbatch.zenml_ext.runs import run_submit
 
-    run = run_submit(job_config=args.job, provider_config=args.provider, config=args.config, dataset_artifact=args.dataset_artifact)
+    run = run_submit(args.job, provider_config=args.provider, config=args.config, dataset_artifact=args.dataset_artifact)
     step = run.steps["submit_batch"]
     job = step.outputs["batch_job"][0]
     meta, state = job.run_metadata, step.run_metadata

@@ -8,18 +8,22 @@ between upload, create and recording never yields a second batch or a second upl
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from zenbatch.progress import Progress, silent
 from zenbatch.config import JobConfig
 from zenbatch.errors import ProviderError
 from zenbatch.estimate import Estimate, estimate_job
+from zenbatch.home import job_folder, local_home
 from zenbatch.jobs import BatchJob, JobShard, ShardStatus
+from zenbatch.progress import Progress, silent
 from zenbatch.providers.base import BatchInfo, BatchProvider
 
 Save = Callable[[BatchJob], None]
@@ -32,7 +36,7 @@ BACKOFF_CAP = 600.0
 
 def prepare_job(
     config: JobConfig,
-    workdir: str | Path,
+    workdir: str | Path | None,
     frame: pd.DataFrame | None = None,
     *,
     max_attempts: int = 3,
@@ -43,9 +47,14 @@ def prepare_job(
 
     ``progress`` hears how many rows were built (see :mod:`zenbatch.progress`).
 
+    ``workdir`` None puts the files in the job's own folder under ``ZENBATCH_HOME``
+    (``jobs/<job_id>``), where a later load of the job finds them again.
+
     Raises:
         InputValidationError, LimitError, BudgetExceededError: before anything is written.
     """
+    if workdir is None:
+        return _prepare_in_home(config, frame, max_attempts=max_attempts, max_enqueued_tokens=max_enqueued_tokens, progress=progress)
     workdir = Path(workdir)
     estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress)
     dialect = config.provider.dialect()
@@ -78,6 +87,27 @@ def prepare_job(
         provider_config=config.provider.model_dump(mode="json"),
     )
     job.job_id = job_key(job)
+    return job, estimate
+
+
+def _prepare_in_home(config: JobConfig, frame: pd.DataFrame | None, **options: Any) -> tuple[BatchJob, Estimate]:
+    # The id comes from the shards' bytes, so they are written first and moved into place after.
+    home = local_home()
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".plan-", dir=home))
+    try:
+        job, estimate = prepare_job(config, staging, frame, **options)
+        target = job_folder(job.job_id)
+        target.mkdir(parents=True, exist_ok=True)
+        inputs = target / "inputs"
+        if inputs.exists():
+            shutil.rmtree(inputs)
+        (staging / "inputs").rename(inputs)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    job.workdir = str(target)
+    for shard in job.shards:
+        shard.path = str(inputs / Path(shard.path).name)
     return job, estimate
 
 

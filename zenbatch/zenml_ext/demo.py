@@ -17,17 +17,14 @@ from urllib.parse import urlparse
 import httpx
 from pydantic import BaseModel, Field
 
-from zenbatch.config import JobConfig
 from zenbatch.errors import ZenbatchError
 from zenbatch.jobs import BatchJob
 from zenbatch.pricing import PriceTable
 from zenbatch.progress import Progress, silent
 from zenbatch.zenml_ext.overview import live_progress
 from zenbatch.zenml_ext.providers import provider_for
-from zenbatch.zenml_ext.runs import REPO, run_downstream, run_loader, run_submit
-
-SAMPLE_JOB = REPO / "configs" / "jobs" / "reviews.yaml"
-LOCAL_PROVIDER = REPO / "configs" / "providers" / "local.yaml"
+from zenbatch.zenml_ext.runs import run_downstream, run_submit, submit_job
+from zenbatch.zenml_ext.schedules import run_loader
 
 
 class DemoSummary(BaseModel):
@@ -95,22 +92,22 @@ def watching(job: BatchJob, progress: Progress, every: float = 2.0) -> Iterator[
         thread.join()
 
 
-def run_demo(job_config: Path = SAMPLE_JOB, provider_config: Path | None = None, engine: str = "llama-cpp",
+def run_demo(job_config: str | Path | None = None, provider_config: str | Path | None = None, engine: str = "llama-cpp",
              say: Any = print, progress: Progress = silent) -> DemoSummary:
     """Run the whole flow on the local scheduling stack.
 
     Args:
-        job_config: the job (default: the sample review classification).
-        provider_config: the provider (default: the local server, started here when not running).
+        job_config: the job, a file or a shipped job's name (default: the sample review classification).
+        provider_config: the provider, a file or openai, azure, local (default: the job's own; the
+            sample job's is the local server, started here when not running).
         engine: the local server's engine when it is started here.
         say: hears a line per stage.
         progress: hears the requests answered while the loader waits (see ``zenbatch.progress``).
     """
-    from materializers.batch_job import local_home
+    from zenbatch.home import local_home
     from zenbatch.zenml_ext.stack import ensure_local_stack
 
-    provider_config = provider_config or LOCAL_PROVIDER
-    config = JobConfig.from_yaml(job_config, provider=provider_config)
+    config = submit_job(job_config, provider_config)
     say(f"ZenML stack: {ensure_local_stack()} (local scheduling orchestrator)")
     local = config.provider.kind == "local"
     server = local_server(config.provider.base_url or "", engine, local_home() / "server") if local else contextlib.nullcontext("")
@@ -118,7 +115,7 @@ def run_demo(job_config: Path = SAMPLE_JOB, provider_config: Path | None = None,
         where = config.provider.base_url or config.provider.azure_endpoint or "api.openai.com"
         say(f"batch provider: {config.provider.kind} at {where} {state}".rstrip())
         say("submit pipeline: validate, shard, price (budget), upload, create ...")
-        submitted = run_submit(job_config=str(job_config), provider_config=str(provider_config))
+        submitted = run_submit(config)
         job_version = submitted.steps["submit_batch"].outputs["batch_job"][0]
         already = bool(submitted.steps["submit_batch"].run_metadata.get("already_collected"))
         schedule = None

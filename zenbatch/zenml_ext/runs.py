@@ -1,160 +1,66 @@
 """Entry points that run zenbatch's pipelines with their configs (used by the CLI and the demo).
 
 The pipelines only wire steps; what differs between runs (which job, which provider, which
-results version) is resolved here and handed to them as parameters and options.
+results version) is resolved here and handed to them as parameters: the job config as
+content, so a step never reads a file of the submitting machine.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zenbatch.config import DatasetConfig, JobConfig, ProviderConfig
+from zenbatch.defaults import SAMPLE_JOB, config_path
 from zenbatch.errors import ConfigError, JobStateError
+from zenbatch.templates import from_mapping, load_yaml
 from zenbatch.zenml_ext.failures import raise_run_failure
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, LABELED_ARTIFACT, RESULTS_ARTIFACT, job_id_of, newest_of_job
+from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config
 
 if TYPE_CHECKING:
     from zenml.models import ArtifactVersionResponse, PipelineRunResponse
 
-REPO = Path(__file__).resolve().parents[2]
-CONFIGS = REPO / "configs" / "pipelines"
 
+def submit_job(job_config: str | Path | None = None, provider_config: str | Path | None = None,
+               config: str | Path | None = None, dataset_artifact: str | None = None) -> JobConfig:
+    """The job a submit run gets, parsed once.
 
-def _config(name: str, path: str | Path | None) -> str:
-    chosen = Path(path) if path else CONFIGS / f"{name}.yaml"
-    if not chosen.exists():
-        raise ConfigError(f"pipeline config {chosen} does not exist; pass an existing YAML (see configs/pipelines/)")
-    return str(chosen)
-
-
-def _derived_config(path: str, parameters: dict[str, Any] | None = None, *, drop: tuple[str, ...] = ()) -> str:
-    """The config at ``path`` with ``parameters`` overriding its own and ``drop`` keys removed.
-
-    ZenML refuses a parameter set both in the file and in code, so the override is written to a
-    new file.
+    It is ``job_config`` (a file or a shipped job's name), else the pipeline config's own
+    ``parameters.job``, else the sample job; ``provider_config`` (a file or openai, azure,
+    local) replaces its provider, and ``dataset_artifact`` (``name[:version]``) its dataset.
     """
-    import tempfile
-
-    import yaml
-
-    if not parameters and not drop:
-        return path
-    config = yaml.safe_load(Path(path).read_text()) or {}
-    if parameters:
-        config["parameters"] = {**(config.get("parameters") or {}), **parameters}
-    for key in drop:
-        config.pop(key, None)
-    handle = tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="zenbatch-run-", delete=False)
-    with handle:
-        yaml.safe_dump(config, handle)
-    return handle.name
-
-
-def run_submit(job_config: str | None = None, provider_config: str | None = None, config: str | Path | None = None,
-               dataset_artifact: str | None = None) -> PipelineRunResponse:
-    """Run the submit pipeline; parameters left out come from the pipeline config.
-
-    The dataset is the job config's file, or a DataFrame artifact: the job config's
-    ``dataset.artifact`` or ``dataset_artifact`` here (``name`` or ``name:version``).
-    """
-    from pipelines.submit import submit_pipeline
-
-    parameters: dict[str, Any] = {}
-    if job_config:
-        parameters["job_config"] = str(Path(job_config).resolve())
-    if provider_config:
-        parameters["provider_config"] = str(Path(provider_config).resolve())
+    inline = (load_yaml(pipeline_config("submit", config)).get("parameters") or {}).get("job")
+    provider = config_path("providers", provider_config) if provider_config is not None else None
+    if job_config is None and inline is not None:
+        job = from_mapping(JobConfig, inline, f"{pipeline_config('submit', config)} (parameters.job)")
+        if provider is not None:
+            job = job.model_copy(update={"provider": ProviderConfig.from_yaml(provider)})
+    else:
+        job = JobConfig.from_yaml(config_path("jobs", job_config, SAMPLE_JOB), provider=provider)
     if dataset_artifact:
         name, _, version = dataset_artifact.partition(":")
-        parameters.update(dataset_artifact=name, dataset_version=version or None)
-    elif job_config:
-        from zenbatch.config import JobConfig
-
-        dataset = JobConfig.from_yaml(job_config).dataset
-        if dataset is not None and dataset.artifact:
-            parameters.update(dataset_artifact=dataset.artifact, dataset_version=dataset.version)
-    return _run(submit_pipeline, config_path=_derived_config(_config("submit", config), parameters))
+        job.dataset = DatasetConfig(artifact=name, version=version or None)
+    return job
 
 
-def run_loader(config: str | Path | None = None, *, name: str | None = None, interval_seconds: int | None = None,
-               cron: str | None = None, end_time: dt.datetime | None = None) -> str:
-    """Schedule the loader; on the local scheduling orchestrator this returns once it paused itself.
+def run_submit(job: JobConfig | str | Path | None = None, provider_config: str | Path | None = None,
+               config: str | Path | None = None, dataset_artifact: str | None = None) -> PipelineRunResponse:
+    """Run the submit pipeline on a job (a parsed one, or :func:`submit_job`'s); the rest comes from the pipeline config."""
+    from zenbatch.zenml_ext.pipelines.submit import submit_pipeline
 
-    A paused schedule of the same name from an earlier job is replaced, and so is an active one
-    of the local scheduling orchestrator whose process ended (killed or interrupted): the new
-    loader resumes its work. Any other active one means a loader is already running, and nothing
-    new is scheduled.
-
-    Returns:
-        The schedule's name.
-    """
-    import yaml
-    from zenml.client import Client
-    from zenml.config.schedule import Schedule
-
-    from pipelines.loader import loader_pipeline
-
-    path = _config("loader", config)
-    client = Client()
-    orchestrator = client.active_stack.orchestrator
-    if not orchestrator.config.is_schedulable:
-        raise ConfigError(
-            f"the active stack's orchestrator {orchestrator.name!r} (flavor {orchestrator.flavor}) cannot run "
-            "schedules: `zenbatch init` registers and activates the local scheduling stack, or switch to a "
-            "Kubernetes, Vertex AI or SageMaker stack (configs/stacks/)"
-        )
-    settings = dict((yaml.safe_load(Path(path).read_text()) or {}).get("schedule") or {})
-    name = name or settings.pop("name", None) or "zenbatch-loader"
-    settings.pop("name", None)
-    for existing in client.list_schedules(name=name).items:
-        if existing.active and not _abandoned_locally(existing):
-            raise JobStateError(
-                f"the schedule {name!r} is active: a loader is already running; wait for it to pause "
-                f"itself, or deactivate it with `zenml pipeline schedule update {existing.id} --active false`"
-            )
-        client.delete_schedule(existing.id)
-    if cron:
-        settings = {"cron_expression": cron}
-    elif interval_seconds:
-        settings = {"interval_second": interval_seconds}
-    if "interval_second" in settings and "start_time" not in settings:
-        # An interval needs a start; "from now" is what a config file cannot say.
-        settings["start_time"] = dt.datetime.now(dt.timezone.utc)
-    if not settings:
-        settings = {"interval_second": 60, "start_time": dt.datetime.now(dt.timezone.utc)}
-    if end_time is not None:  # give up then, collected or not (the jobs stay open for a later loader)
-        settings["end_time"] = end_time
-    schedule = Schedule(name=name, **settings)
-    try:
-        loader_pipeline.with_options(config_path=_derived_config(path, drop=("schedule",)), schedule=schedule)()
-    except RuntimeError as exc:  # a run failed on a schedule that runs here (ScheduleRunError passes through)
-        raise_run_failure("loader_pipeline", exc)
-    return name
-
-
-def _abandoned_locally(schedule: Any) -> bool:
-    """An active schedule of the local scheduling orchestrator whose process has ended."""
-    from zenml.client import Client
-    from zenml.enums import StackComponentType
-
-    from zenbatch.zenml_ext.local_orchestrator import FLAVOR, schedule_is_running
-
-    orchestrator_id = schedule.orchestrator_id
-    if orchestrator_id is None:
-        return False
-    try:
-        component = Client().get_stack_component(StackComponentType.ORCHESTRATOR, orchestrator_id)
-    except KeyError:
-        return False
-    return component.flavor_name == FLAVOR and not schedule_is_running(schedule.id)
+    if not isinstance(job, JobConfig):
+        job = submit_job(job, provider_config, config, dataset_artifact)
+    with derived_config(pipeline_config("submit", config), {"job": job.model_dump(mode="json")}) as run_config:
+        return _run(submit_pipeline, config_path=run_config)
 
 
 def run_loader_once(config: str | Path | None = None) -> dict[str, Any]:
     """One loader pass now, without a schedule; returns its ``loader_report``."""
-    from pipelines.loader import loader_pipeline
+    from zenbatch.zenml_ext.pipelines.loader import loader_pipeline
 
-    run = _run(loader_pipeline, config_path=_derived_config(_config("loader", config), drop=("schedule",)))
+    with derived_config(pipeline_config("loader", config), drop=("schedule",)) as run_config:
+        run = _run(loader_pipeline, config_path=run_config)
     return run.steps["advance_jobs"].outputs["loader_report"][0].load()
 
 
@@ -162,7 +68,7 @@ def cancel_job(job_id: str) -> int:
     """Cancel a job's open batches and save its state; returns how many were cancelled."""
     from zenml import save_artifact
 
-    from materializers.batch_job import BatchJobMaterializer
+    from zenbatch.zenml_ext.materializers.batch_job import BatchJobMaterializer
     from zenbatch.lifecycle import cancel
     from zenbatch.zenml_ext.overview import load_job
     from zenbatch.zenml_ext.providers import provider_for
@@ -229,12 +135,13 @@ def run_downstream(kind: str, config: str | Path | None = None, version: str | N
         if state is None:
             raise JobStateError(f"job {job_id} has no batch_job artifact: it was not submitted through zenbatch")
         parameters["job_version"] = str(state.version)
-    options: dict[str, Any] = {"config_path": _derived_config(_config(kind, config), parameters)}
+    options: dict[str, Any] = {}
     model = job_model(results)
     if model is not None:
         options["model"] = model
-    pipeline = getattr(importlib.import_module(f"pipelines.{kind}"), pipelines[kind])
-    return _run(pipeline, **options)
+    pipeline = getattr(importlib.import_module(f"zenbatch.zenml_ext.pipelines.{kind}"), pipelines[kind])
+    with derived_config(pipeline_config(kind, config), parameters) as run_config:
+        return _run(pipeline, config_path=run_config, **options)
 
 
 def _run(pipeline: Any, **options: Any) -> PipelineRunResponse:

@@ -3,7 +3,7 @@
 from zenml import pipeline
 from zenml.client import Client
 
-from steps.export_finetune import export_finetune
+from zenbatch.zenml_ext.steps.export_finetune import export_finetune
 
 
 @pipeline

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
-from materializers.batch_job import BatchJobMaterializer
+from zenbatch.zenml_ext.materializers.batch_job import BatchJobMaterializer
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import submit
 from zenbatch.zenml_ext.providers import provider_for

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Annotated
 
 import pandas as pd
 from zenml import get_step_context, log_metadata, step
 from zenml.logger import get_logger
 
-from steps.paths import resolve
 from zenbatch.config import JobConfig
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import prepare_job
@@ -19,27 +17,19 @@ logger = get_logger(__name__)
 
 
 @step
-def plan_batch(
-    dataset: pd.DataFrame,
-    job_config: str,
-    provider_config: str | None = None,
-    max_attempts: int = 3,
-) -> Annotated[BatchJob, "batch_plan"]:
+def plan_batch(dataset: pd.DataFrame, job: JobConfig, max_attempts: int = 3) -> Annotated[BatchJob, "batch_plan"]:
     """The job's shards, written and hashed, with the estimate; nothing is uploaded."""
-    config = JobConfig.from_yaml(resolve(job_config), provider=resolve(provider_config) if provider_config else None)
-    job, estimate = prepare_job(
-        config, tempfile.mkdtemp(prefix="zenbatch-plan-"), dataset, max_attempts=max_attempts,
-        progress=LineProgress(logger.info, "rows"),
-    )  # fmt: skip
+    planned, estimate = prepare_job(job, None, dataset, max_attempts=max_attempts, progress=LineProgress(logger.info, "rows"))
     context = get_step_context()
-    job.inputs_ref = str(context.step_run.inputs["dataset"][0].id)
-    if context.model is not None:
-        job.model_version = f"{context.model.name}:{context.model.version}"
+    planned.inputs_ref = str(context.step_run.inputs["dataset"][0].id)
+    if context.model_version is not None:  # a pipeline without `model:` has none (context.model would raise)
+        model = context.model_version.to_model_class()
+        planned.model_version = f"{model.name}:{model.version}"
     log_metadata({
-        "provider": job.provider, "endpoint": job.endpoint, "model": job.model, "pricing_model": job.pricing_model,
-        "shards": len(job.shards), "requests": estimate.requests,
+        "provider": planned.provider, "endpoint": planned.endpoint, "model": planned.model,
+        "pricing_model": planned.pricing_model, "shards": len(planned.shards), "requests": estimate.requests,
         "estimated_prompt_tokens": estimate.prompt_tokens, "estimated_output_tokens": estimate.output_tokens,
         "estimated_batch_cost": estimate.total.batch, "estimated_realtime_cost": estimate.total.realtime,
         "currency": estimate.currency, "prices_as_of": estimate.prices_as_of,
     })  # fmt: skip
-    return job
+    return planned

@@ -3,7 +3,7 @@
 from zenml import pipeline
 from zenml.client import Client
 
-from steps.evaluate_labels import evaluate_labels
+from zenbatch.zenml_ext.steps.evaluate_labels import evaluate_labels
 
 
 @pipeline

@@ -11,7 +11,7 @@ import orjson
 import pandas as pd
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
-from materializers.finetune import FinetuneMaterializer
+from zenbatch.zenml_ext.materializers.finetune import FinetuneMaterializer
 from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
 from zenbatch.jobs import BatchJob
 from zenbatch.shards import iter_shard_lines

@@ -7,7 +7,6 @@ on load they are copied into a local work folder (``ZENBATCH_HOME``, default ``~
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
@@ -15,14 +14,11 @@ from zenml.enums import ArtifactType, VisualizationType
 from zenml.io import fileio
 from zenml.materializers.base_materializer import BaseMaterializer
 
+from zenbatch.home import job_folder
 from zenbatch.jobs import BatchJob
 from zenbatch.reports import render_job_card
 
 JOB_FILE = "job.json"
-
-
-def local_home() -> Path:
-    return Path(os.environ.get("ZENBATCH_HOME", Path.home() / ".zenbatch")).expanduser()
 
 
 class BatchJobMaterializer(BaseMaterializer):
@@ -47,7 +43,7 @@ class BatchJobMaterializer(BaseMaterializer):
     def load(self, data_type: type[Any]) -> BatchJob:
         with fileio.open(os.path.join(self.uri, JOB_FILE), "rb") as handle:
             job = BatchJob.model_validate(orjson.loads(handle.read()))
-        workdir = local_home() / "jobs" / job.job_id
+        workdir = job_folder(job.job_id)
         for folder in ("inputs", "results"):
             (workdir / folder).mkdir(parents=True, exist_ok=True)
             source = os.path.join(self.uri, folder)

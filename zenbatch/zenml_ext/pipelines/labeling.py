@@ -3,7 +3,7 @@
 from zenml import pipeline
 from zenml.client import Client
 
-from steps.label_results import label_results
+from zenbatch.zenml_ext.steps.label_results import label_results
 
 
 @pipeline

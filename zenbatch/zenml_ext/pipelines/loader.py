@@ -2,9 +2,9 @@
 
 from zenml import pipeline
 
-from steps.advance_jobs import advance_jobs
-from steps.find_open_jobs import find_open_jobs
-from steps.pause_when_done import pause_when_done
+from zenbatch.zenml_ext.steps.advance_jobs import advance_jobs
+from zenbatch.zenml_ext.steps.find_open_jobs import find_open_jobs
+from zenbatch.zenml_ext.steps.pause_when_done import pause_when_done
 
 
 @pipeline(enable_cache=False)

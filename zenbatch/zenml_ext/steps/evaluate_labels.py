@@ -7,7 +7,7 @@ from typing import Annotated
 import pandas as pd
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
-from materializers.evaluation import EvaluationMaterializer
+from zenbatch.zenml_ext.materializers.evaluation import EvaluationMaterializer
 from zenbatch.evaluation import EvaluationReport, evaluate
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
-from materializers.results import ResultsMaterializer
+from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
 from zenbatch import labeling
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG

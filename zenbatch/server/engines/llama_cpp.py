@@ -176,9 +176,10 @@ class LlamaCppEngine(Engine):
                     model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
                     embedding=True, pooling_type=LLAMA_POOLING_TYPE_MEAN, verbose=False,
                 )  # fmt: skip
-            result = self._embedder.create_embedding(texts)
-        vectors = [item["embedding"] for item in result["data"]]
-        return EngineReply(200, shapes.embedding_list(model, vectors, result["usage"]["prompt_tokens"]))
+            # One input per call: llama.cpp refuses a batch of several sequences in one decode (-1).
+            results = [self._embedder.create_embedding(text) for text in texts]
+        vectors = [result["data"][0]["embedding"] for result in results]
+        return EngineReply(200, shapes.embedding_list(model, vectors, sum(r["usage"]["prompt_tokens"] for r in results)))
 
     def close(self) -> None:
         for llm in (self._llm, self._embedder):

@@ -15,6 +15,7 @@ os.environ.setdefault("AUTO_OPEN_DASHBOARD", "false")
 REPO = Path(__file__).resolve().parents[1]
 
 from tests.flow import flow  # noqa: E402,F401  (the shared end-to-end flow, a session fixture)
+from tests.moto_kit import moto_server, s3  # noqa: E402,F401  (moto's S3 server, once per session)
 
 
 @pytest.fixture(scope="session")

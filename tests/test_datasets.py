@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -38,3 +40,34 @@ def test_bad_files_are_named(tmp_path, name, content, fragment):
 def test_missing_file(tmp_path):
     with pytest.raises(DatasetError, match="no such dataset file"):
         read_dataset(tmp_path / "nope.csv")
+
+
+def test_object_store_datasets_read_like_files(s3):
+    frame = pd.DataFrame({"review_id": ["r1", "r2"], "text": ["good", "bad"]})
+    s3.client.put_object(Bucket=s3.bucket, Key="in/reviews.csv", Body=frame.to_csv(index=False).encode())
+    s3.client.put_object(Bucket=s3.bucket, Key="in/reviews.jsonl", Body=frame.to_json(orient="records", lines=True).encode())
+    s3.client.put_object(Bucket=s3.bucket, Key="in/reviews.parquet", Body=frame.to_parquet(index=False))
+    for name in ("reviews.csv", "reviews.jsonl", "reviews.parquet"):
+        assert read_dataset(f"{s3.url}/in/{name}").to_dict("list") == frame.to_dict("list"), name
+
+
+@pytest.mark.parametrize(
+    "key, body, fragment",
+    [
+        ("bad.jsonl", b'{"a": 1}\n{oops\n', "bad.jsonl, line 2: not valid JSON"),
+        ("latin.csv", "text\ncaf\xe9\n".encode("latin-1"), "latin.csv, line 2: not UTF-8"),
+        (None, None, "no such object; check dataset.path and the bucket"),
+    ],
+)
+def test_object_store_problems_name_the_uri(s3, key, body, fragment):
+    if key is not None:
+        s3.client.put_object(Bucket=s3.bucket, Key=key, Body=body)
+    uri = f"{s3.url}/{key or 'missing.csv'}"
+    with pytest.raises(DatasetError, match=re.escape(fragment)) as info:
+        read_dataset(uri)
+    assert str(info.value).startswith(uri)
+
+
+def test_an_unknown_scheme_is_named():
+    with pytest.raises(DatasetError, match=r"no reader for nope://"):
+        read_dataset("nope://bucket/rows.csv")

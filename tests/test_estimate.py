@@ -76,3 +76,17 @@ def test_job_config_takes_a_provider_yaml_by_path_or_override(tmp_path):
     for name in ("local", "openai", "azure"):
         text = config_path("providers", name).read_text()
         assert "sk-" not in text  # keys never sit in YAML
+
+
+def test_a_dataset_in_an_object_store_is_estimated_and_its_problems_name_the_uri(s3):
+    s3.client.put_object(Bucket=s3.bucket, Key="rows.csv", Body=b"id,text\nr0,hello there\nr1,\n")
+    config = JobConfig.model_validate({
+        "name": "t", "dataset": {"path": f"{s3.url}/rows.csv"}, "base_dir": "/nonexistent",
+        "template": {"model": "gpt-4o-mini", "user_template": "{text}", "id_column": "id", "parameters": {"max_tokens": 7}},
+    })  # fmt: skip
+    with pytest.raises(InputValidationError) as info:
+        estimate_job(config)
+    assert info.value.source == f"{s3.url}/rows.csv"
+    assert [(p.row, p.column) for p in info.value.problems] == [(1, "text")]
+    s3.client.put_object(Bucket=s3.bucket, Key="rows.csv", Body=b"id,text\nr0,hello there\nr1,general kenobi\n")
+    assert estimate_job(config).requests == 2

@@ -129,7 +129,12 @@ class JobConfig(BaseModel):
             data["provider"] = ProviderConfig.from_yaml(provider)
         return from_mapping(cls, data, str(path))
 
-    def resolve(self, relative: str) -> Path:
+    def resolve(self, relative: str) -> Path | str:
+        """A path of the config as a local path (relative to the config file), or an object-store URI as it is."""
+        from zenbatch.datasets import is_uri
+
+        if is_uri(relative):
+            return relative
         candidate = Path(relative).expanduser()
         return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
 

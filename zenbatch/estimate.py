@@ -139,6 +139,18 @@ def read_job_dataset(config: JobConfig) -> pd.DataFrame:
     return frame.head(dataset.limit) if dataset.limit else frame
 
 
+def _image_root(config: JobConfig) -> Path | None:
+    if not config.template.image_root:
+        return None
+    root = config.resolve(config.template.image_root)
+    if isinstance(root, str):
+        raise ConfigError(
+            f"template.image_root {root!r}: local images are read from a folder on this machine; "
+            "give images in an object store as URLs in the image column instead"
+        )
+    return root
+
+
 def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> RequestSet:
     """The job's dataset (read from its file, or the rows given), validated against its template.
 
@@ -150,7 +162,7 @@ def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> Reque
     source = str(path) if path is not None else config.dataset_source()
     if frame is None:
         frame = read_job_dataset(config)
-    root = config.resolve(config.template.image_root) if config.template.image_root else None
+    root = _image_root(config)
     return build_requests(frame, config.template, config.provider.dialect(), source=source, image_root=root)
 
 

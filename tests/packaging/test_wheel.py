@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import listening
 
 pytestmark = pytest.mark.pipeline
 DEFAULT_PORT = 8000  # the shipped local provider's address
@@ -37,11 +37,6 @@ def _run(command: list[str], env: dict[str, str], cwd: Path, timeout: float = 30
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(command)} exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
     return done
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +70,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamesp
 @pytest.fixture(scope="module")
 def server(installed: SimpleNamespace) -> Iterator[str]:
     """``zenbatch serve --engine echo`` from the venv, on the shipped local provider's port."""
-    if not _port_is_free(DEFAULT_PORT):
+    if listening(DEFAULT_PORT):
         pytest.fail(f"port {DEFAULT_PORT} is taken: the shipped local provider config points there; stop what listens on it")
     process = subprocess.Popen([installed.zenbatch, "serve", "--engine", "echo"], env=installed.env, cwd=installed.project,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     base_url = f"http://127.0.0.1:{DEFAULT_PORT}/v1"
     deadline = time.monotonic() + 60
-    while _port_is_free(DEFAULT_PORT):
+    while not listening(DEFAULT_PORT):
         assert process.poll() is None, f"zenbatch serve exited: {process.stderr.read().decode() if process.stderr else ''}"
         assert time.monotonic() < deadline, "zenbatch serve did not listen within 60 s"
         time.sleep(0.2)

@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from pydantic import Field
@@ -210,11 +210,18 @@ def schedule_is_running(schedule_id: UUID) -> bool:
 
 
 class LocalSchedulingOrchestratorFlavor(LocalOrchestratorFlavor):
-    """The ``zenbatch_local`` flavor: local runs, with cron, interval and one-off schedules."""
+    """The ``zenbatch_local`` flavor: local runs, with cron, interval and one-off schedules.
+
+    A subclass names its own flavor, config and orchestrator in the three class attributes.
+    """
+
+    FLAVOR_NAME: ClassVar[str] = FLAVOR
+    CONFIG: ClassVar[type[LocalSchedulingOrchestratorConfig]] = LocalSchedulingOrchestratorConfig
+    IMPLEMENTATION: ClassVar[type[LocalSchedulingOrchestrator]] = LocalSchedulingOrchestrator
 
     @property
     def name(self) -> str:
-        return FLAVOR
+        return self.FLAVOR_NAME
 
     @property
     def docs_url(self) -> str | None:
@@ -226,8 +233,8 @@ class LocalSchedulingOrchestratorFlavor(LocalOrchestratorFlavor):
 
     @property
     def config_class(self) -> type[LocalSchedulingOrchestratorConfig]:
-        return LocalSchedulingOrchestratorConfig
+        return self.CONFIG
 
     @property
     def implementation_class(self) -> type[LocalSchedulingOrchestrator]:
-        return LocalSchedulingOrchestrator
+        return self.IMPLEMENTATION

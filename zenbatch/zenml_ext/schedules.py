@@ -74,11 +74,12 @@ def _replace_stale(client: Any, name: str) -> None:
 
 
 def _abandoned_locally(schedule: Any) -> bool:
-    """An active schedule of the local scheduling orchestrator whose process has ended."""
+    """An active schedule run in process (local scheduling or rehearsal orchestrator) whose process has ended."""
     from zenml.client import Client
     from zenml.enums import StackComponentType
 
     from zenbatch.zenml_ext.local_orchestrator import FLAVOR, schedule_is_running
+    from zenbatch.zenml_ext.rehearsal_orchestrator import FLAVOR as REHEARSAL_FLAVOR
 
     orchestrator_id = schedule.orchestrator_id
     if orchestrator_id is None:
@@ -87,4 +88,4 @@ def _abandoned_locally(schedule: Any) -> bool:
         component = Client().get_stack_component(StackComponentType.ORCHESTRATOR, orchestrator_id)
     except KeyError:
         return False
-    return component.flavor_name == FLAVOR and not schedule_is_running(schedule.id)
+    return component.flavor_name in (FLAVOR, REHEARSAL_FLAVOR) and not schedule_is_running(schedule.id)

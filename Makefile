@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_ENABLE_RICH_TRACEBACK := false
 
-.PHONY: install browser demo test bench clean
+.PHONY: install browser demo test rehearsal bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ browser:
 
 test: install browser
 	ZENBATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+
+# The whole flow on a remote-shaped stack: ZenML server, S3 (moto), each step its own process.
+rehearsal: install
+	$(PY) -m pytest -m rehearsal
 
 bench: install
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

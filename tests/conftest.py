@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 from tests.flow import flow  # noqa: E402,F401  (the shared end-to-end flow, a session fixture)
 from tests.moto_kit import moto_server, s3  # noqa: E402,F401  (moto's S3 server, once per session)
+from tests.wheel_kit import wheel_venv  # noqa: E402,F401  (the built wheel in a fresh venv, once per session)
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,11 @@ aborted (the dashboard asks the internet for avatars and news).
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.helpers import free_port
+from tests.zenml_server import zenml_server
 
 CHROMIUM = os.environ.get("ZENBATCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,52 +33,8 @@ def dashboard_server(folder: Path) -> Iterator[str]:
     client = Client()
     # The dashboard sends a user who has not answered its onboarding survey to /survey.
     client.update_user(client.active_user.id, updated_email_opt_in=False, updated_metadata={"finished_onboarding_survey": True})
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != "ZENML_REPOSITORY_PATH"}
-    env.update(
-        ZENML_SERVER="true",
-        ZENML_CONFIG_PATH=str(folder / "server-config"),
-        ZENML_LOCAL_STORES_PATH=GlobalConfiguration().local_stores_path,  # the same SQLite file as the tests
-        ZENML_SERVER_AUTH_SCHEME="NO_AUTH",
-        ZENML_SERVER_DEPLOYMENT_TYPE="local",
-        ZENML_SERVER_AUTO_ACTIVATE="True",
-        ZENML_SERVER_ALLOW_LOCAL_FILE_ACCESS="true",  # visualizations live in the local artifact store
-        ZENML_DISABLE_DATABASE_MIGRATION="True",
-        ZENML_ANALYTICS_OPT_IN="false",
-    )
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server, folder / "server.log")
+    with zenml_server(folder, GlobalConfiguration().local_stores_path, existing_store=True) as url:  # the tests' SQLite file
         yield url
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        log.close()
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the ZenML server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"the ZenML server at {url} did not answer /health within {timeout} s")
 
 
 @contextmanager

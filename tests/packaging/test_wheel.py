@@ -27,30 +27,17 @@ import pytest
 
 from tests.conftest import REPO
 from tests.helpers import listening
+from tests.wheel_kit import run
 
 pytestmark = pytest.mark.pipeline
 DEFAULT_PORT = 8000  # the shipped local provider's address
 SAMPLE_ROWS = 300
 
 
-def _run(command: list[str], env: dict[str, str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(command)} exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
-    return done
-
-
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """A venv with the built wheel, a user's project folder, and the environment a user has there."""
-    root = tmp_path_factory.mktemp("wheel")
-    dist = root / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist), str(REPO)], dict(os.environ), root)
-    wheel = next(dist.glob("zenbatch-*.whl"))
-    venv = root / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], dict(os.environ), root)
-    python = venv / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--quiet", f"{wheel}[zenml]"], dict(os.environ), root, timeout=900)
-
+def installed(wheel_venv: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """The wheel's venv, a user's project folder, and the environment a user has there."""
+    root = tmp_path_factory.mktemp("project")
     project = root / "project"
     for package in ("steps", "pipelines", "configs"):  # this repository's own ZenML face, as a user's project
         shutil.copytree(REPO / package, project / package)
@@ -60,11 +47,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamesp
     home = root / "home"
     home.mkdir()
     env = {
-        "PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+        "PATH": f"{wheel_venv.bin}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
         "ZENML_CONFIG_PATH": str(home / "zenml"), "ZENBATCH_HOME": str(home / "zenbatch"),
         "ZENML_ANALYTICS_OPT_IN": "false", "ZENML_ENABLE_RICH_TRACEBACK": "false", "ZENML_LOGGING_VERBOSITY": "WARN",
     }  # fmt: skip
-    yield SimpleNamespace(python=python, zenbatch=str(venv / "bin" / "zenbatch"), project=project, env=env, venv=venv)
+    return SimpleNamespace(python=wheel_venv.python, zenbatch=wheel_venv.zenbatch, project=project, env=env,
+                           venv=wheel_venv.root, site=wheel_venv.site)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +89,7 @@ def _wait_for_batches(base_url: str, count: int) -> None:
 
 
 def test_the_wheel_holds_only_the_zenbatch_namespace_and_its_configs(installed):
-    site = next((installed.venv / "lib").glob("python3*/site-packages"))
+    site = installed.site
     top_level = {p.name for p in site.iterdir() if p.name in {"steps", "pipelines", "materializers", "configs", "data"}}
     assert not top_level, f"the wheel installs top-level packages a user's project owns: {top_level}"
     shipped = {p.relative_to(site / "zenbatch" / "configs").as_posix() for p in (site / "zenbatch" / "configs").rglob("*.yaml")}
@@ -110,45 +98,45 @@ def test_the_wheel_holds_only_the_zenbatch_namespace_and_its_configs(installed):
 
 
 def test_every_command_works_with_its_defaults_from_a_project_of_ones_own(installed, server):
-    run = lambda *args, **kw: _run([installed.zenbatch, *args], installed.env, installed.project, **kw)  # noqa: E731
-    found = _run([str(installed.python), "-c", "import zenbatch, steps; print(zenbatch.__file__); print(steps.__file__)"],
+    cli = lambda *args, **kw: run([installed.zenbatch, *args], installed.env, installed.project, **kw)  # noqa: E731
+    found = run([str(installed.python), "-c", "import zenbatch, steps; print(zenbatch.__file__); print(steps.__file__)"],
                  installed.env, installed.project).stdout.split()  # fmt: skip
     assert "site-packages" in found[0] and found[1] == str(installed.project / "steps" / "__init__.py")
 
-    _run([str(installed.venv / "bin" / "zenml"), "init"], installed.env, installed.project)
-    assert "zenbatch-local" in run("init").stdout
-    listed = run("init", "--configs").stdout
+    run([str(installed.venv / "bin" / "zenml"), "init"], installed.env, installed.project)
+    assert "zenbatch-local" in cli("init").stdout
+    listed = cli("init", "--configs").stdout
     assert "site-packages/zenbatch/configs/providers/openai.yaml" in listed
 
-    estimate = orjson.loads(run("estimate", "--config", "reviews", "--json").stdout)
+    estimate = orjson.loads(cli("estimate", "--config", "reviews", "--json").stdout)
     assert estimate["ok"] and estimate["requests"] == SAMPLE_ROWS
 
-    submitted = orjson.loads(run("submit", "--json").stdout)
+    submitted = orjson.loads(cli("submit", "--json").stdout)
     assert submitted["requests"] == SAMPLE_ROWS and len(submitted["batch_ids"]) == 1
     _wait_for_batches(server, 1)
-    assert "collected 1 job(s); 0 still open" in run("collect").stdout
+    assert "collected 1 job(s); 0 still open" in cli("collect").stdout
 
-    status = orjson.loads(run("status", "--json").stdout)
+    status = orjson.loads(cli("status", "--json").stdout)
     job = next(j for j in status if j["job_id"] == submitted["job_id"])
     assert job["state"] == "collected" and job["results"]["succeeded"] == SAMPLE_ROWS
     out = installed.project / "rows.csv"
-    run("results", "--out", str(out))
+    cli("results", "--out", str(out))
     assert len(pd.read_csv(out)) == SAMPLE_ROWS
-    assert "labeled_dataset version" in run("label").stdout
+    assert "labeled_dataset version" in cli("label").stdout
 
-    demo = orjson.loads(run("demo", "--engine", "echo", "--json").stdout)
+    demo = orjson.loads(cli("demo", "--engine", "echo", "--json").stdout)
     assert demo["already_collected"] and demo["rows"]["succeeded"] == SAMPLE_ROWS  # the same job, not paid again
 
-    via_module = _run([str(installed.python), "-m", "zenbatch", "status", "--json"], installed.env, installed.project)
+    via_module = run([str(installed.python), "-m", "zenbatch", "status", "--json"], installed.env, installed.project)
     assert submitted["job_id"] in via_module.stdout
 
 
 def test_the_projects_own_pipeline_composes_zenbatchs_steps(installed, server):
     # Runs after the defaults test: the stack is initialised and the sample job is collected.
-    _run([str(installed.python), "run.py"], installed.env, installed.project)
+    run([str(installed.python), "run.py"], installed.env, installed.project)
     _wait_for_batches(server, 2)
-    _run([installed.zenbatch, "collect"], installed.env, installed.project)
-    status = orjson.loads(_run([installed.zenbatch, "status", "--json"], installed.env, installed.project).stdout)
+    run([installed.zenbatch, "collect"], installed.env, installed.project)
+    status = orjson.loads(run([installed.zenbatch, "status", "--json"], installed.env, installed.project).stdout)
     cleaned = [j for j in status if j["requests"] not in (SAMPLE_ROWS, 0)]
     assert len(cleaned) == 1, status
     # The project's step dropped the reviews shorter than 25 characters (configs/reviews.yaml).

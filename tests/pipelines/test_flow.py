@@ -5,34 +5,38 @@ fine-tuning data.
 
 from __future__ import annotations
 
-import time
 
 import orjson
 import pytest
 
-from tests.flow import LABELS, LOADER_INTERVAL, output, server_batches
+from tests.flow import LABELS, output, server_batches
 
 pytestmark = pytest.mark.pipeline
 
 
 def test_the_loader_saw_work_in_progress_then_collected_both_jobs_and_paused(flow):
     reports = [output(run, "advance_jobs", "loader_report") for run in flow.loader_runs]
-    assert reports[0]["still_open"] == 2  # both jobs, submitted before its first run
-    assert any(p["shards"].get("in_progress", 0) + p["shards"].get("validating", 0) for p in reports[0]["jobs"])
-    assert reports[-1]["still_open"] == 0
-    assert sorted(j for r in reports for j in r["collected"]) == sorted({r["job_id"] for r in reports[0]["jobs"]})
+    assert reports[0].still_open == 2  # both jobs, submitted before its first run
+    assert any(p.shards.get("in_progress", 0) + p.shards.get("validating", 0) for p in reports[0].jobs)
+    assert reports[-1].still_open == 0
+    assert sorted(j for r in reports for j in r.collected) == sorted({p.job_id for p in reports[0].jobs})
     pause = output(flow.loader_runs[-1], "pause_when_done", "pause_report")
-    assert pause["paused"] is True
-    assert all(not output(run, "pause_when_done", "pause_report")["paused"] for run in flow.loader_runs[:-1])
+    assert pause.paused is True and pause.report is not None and pause.report.zenml_flag_flipped
+    assert all(not output(run, "pause_when_done", "pause_report").paused for run in flow.loader_runs[:-1])
 
 
 def test_the_schedule_ends_inactive_and_no_further_run_happens(flow):
     from zenml.client import Client
 
+    from zenbatch.zenml_ext.local_orchestrator import schedule_is_running
+
     assert Client().get_schedule(flow.schedule.id).active is False
-    time.sleep(2 * LOADER_INTERVAL)
-    runs = Client().list_pipeline_runs(schedule_id=flow.schedule.id, size=50)
-    assert runs.total == len(flow.loader_runs)
+    # No process runs the schedule any more (its lease is free), so nothing can fire it again,
+    # and the run that paused it was its last.
+    assert not schedule_is_running(flow.schedule.id)
+    runs = Client().list_pipeline_runs(schedule_id=flow.schedule.id, sort_by="asc:created", size=50).items
+    assert [r.id for r in runs] == [r.id for r in flow.loader_runs]
+    assert output(runs[-1], "pause_when_done", "pause_report").paused is True
 
 
 def test_every_input_row_is_in_batch_results_once_and_ran_once(flow):

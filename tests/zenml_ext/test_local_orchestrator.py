@@ -49,7 +49,7 @@ def test_failed_runs_do_not_end_a_schedule_until_too_many_in_a_row(strict_stack,
 
     Client().activate_stack(strict_stack)
     counter = tmp_path / "runs"
-    with pytest.raises(ScheduleRunError, match=r"stopped after 2 failed runs in a row \(the last: run .*, step count_run: run 2 fails on purpose\).*--active false"):
+    with pytest.raises(ScheduleRunError, match=r"stopped after 2 failed runs in a row \(the last: run .*, step count_run: run 2 fails on purpose\).*zenml pipeline schedule deactivate"):
         tiny_pipeline.with_options(schedule=_every_second("always-fails"))(counter=str(counter), fail=True)
     assert counter.read_text() == "2"
     schedule = Client().get_schedule("always-fails")

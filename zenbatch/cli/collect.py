@@ -40,5 +40,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"schedule {name} is set; it pauses itself once no job is open (zenbatch status shows the jobs)")
         return 0
     report = run_loader_once(args.config)
-    print(f"collected {len(report['collected'])} job(s); {report['still_open']} still open")
+    print(f"collected {len(report.collected)} job(s); {report.still_open} still open")
     return 0

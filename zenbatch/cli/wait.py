@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         if args.no_collect:
             return 0
         report = run_loader_once()
-        if not report["still_open"]:
-            print(f"collected {len(report['collected'])} job(s): zenbatch status, zenbatch results JOB_ID --out FILE")
+        if not report.still_open:
+            print(f"collected {len(report.collected)} job(s): zenbatch status, zenbatch results JOB_ID --out FILE")
             return 0
-        print(f"{report['still_open']} job(s) resubmitted retryable failures; waiting for them")
+        print(f"{report.still_open} job(s) resubmitted retryable failures; waiting for them")

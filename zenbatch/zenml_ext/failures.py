@@ -20,7 +20,10 @@ def failure_of(run: Any, fallback: BaseException) -> tuple[str, int]:
         return f"run {run.name}: {type(fallback).__name__}: {fallback}", 1
     step = failed[0]
     info = step.exception_info
-    message = (info.message if info and info.message else None) or "see the step's logs"
+    # A step whose process died before or outside its function records no exception; an
+    # orchestrator that watched the process may still say why (``step NAME: the last error``).
+    said = str(fallback) if f"step {step.name}: " in str(fallback) else None
+    message = (info.message if info and info.message else None) or (said and said.split(f"step {step.name}: ", 1)[1]) or "see the step's logs"
     return f"run {run.name}, step {step.name}: {message}", _exit_code(info.source if info else None)
 
 

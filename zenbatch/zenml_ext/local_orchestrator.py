@@ -37,6 +37,7 @@ from zenml.orchestrators.local.local_orchestrator import (
 
 from zenbatch.errors import ScheduleRunError
 from zenbatch.zenml_ext.failures import latest_failure
+from zenbatch.zenml_ext.pausers.zenml_schedule import deactivate_hint
 from zenbatch.zenml_ext.ticks import Timing, next_tick
 
 if TYPE_CHECKING:
@@ -129,8 +130,7 @@ class LocalSchedulingOrchestrator(LocalOrchestrator):
                         raise ScheduleRunError(
                             f"schedule {name!r} stopped after {failures} failed runs in a row (the last: "
                             f"{cause}). It is still active in ZenML: fix the cause, then run "
-                            "it again (zenbatch collect --schedule resumes it), or deactivate it with "
-                            f"`zenml pipeline schedule update {schedule_id} --active false`"
+                            f"it again (zenbatch collect --schedule resumes it), or deactivate it with {deactivate_hint(name)}"
                         ) from exc
 
     def _wait_until(self, tick: dt.datetime, client: Any, schedule_id: UUID) -> bool:

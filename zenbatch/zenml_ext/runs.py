@@ -21,6 +21,8 @@ from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config
 if TYPE_CHECKING:
     from zenml.models import ArtifactVersionResponse, PipelineRunResponse
 
+    from zenbatch.zenml_ext.loader import LoaderReport
+
 
 def submit_job(job_config: str | Path | None = None, provider_config: str | Path | None = None,
                config: str | Path | None = None, dataset_artifact: str | None = None) -> JobConfig:
@@ -51,11 +53,12 @@ def run_submit(job: JobConfig | str | Path | None = None, provider_config: str |
 
     if not isinstance(job, JobConfig):
         job = submit_job(job, provider_config, config, dataset_artifact)
-    with derived_config(pipeline_config("submit", config), {"job": job.model_dump(mode="json")}) as run_config:
+    # A stack config (`--config vertex`) also sets the loader's schedule; the submit pipeline runs now.
+    with derived_config(pipeline_config("submit", config), {"job": job.model_dump(mode="json")}, drop=("schedule",)) as run_config:
         return _run(submit_pipeline, config_path=run_config)
 
 
-def run_loader_once(config: str | Path | None = None) -> dict[str, Any]:
+def run_loader_once(config: str | Path | None = None) -> LoaderReport:
     """One loader pass now, without a schedule; returns its ``loader_report``."""
     from zenbatch.zenml_ext.pipelines.loader import loader_pipeline
 

@@ -9,6 +9,7 @@ from typing import Any
 from zenbatch.errors import ConfigError, JobStateError
 from zenbatch.templates import load_yaml
 from zenbatch.zenml_ext.failures import raise_run_failure
+from zenbatch.zenml_ext.pausers.zenml_schedule import deactivate_hint
 from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config
 
 DEFAULT_NAME = "zenbatch-loader"
@@ -68,7 +69,7 @@ def _replace_stale(client: Any, name: str) -> None:
         if existing.active and not _abandoned_locally(existing):
             raise JobStateError(
                 f"the schedule {name!r} is active: a loader is already running; wait for it to pause "
-                f"itself, or deactivate it with `zenml pipeline schedule update {existing.id} --active false`"
+                f"itself, or deactivate it with {deactivate_hint(name)}"
             )
         client.delete_schedule(existing.id)
 

@@ -7,7 +7,7 @@ last act. And when the orchestrator cannot be paused the flag stays on and a
 
 By orchestrator flavor:
 
-- ``kubernetes``, ``zenbatch_local``: ``Client().update_schedule(id, active=False)``, which updates
+- ``kubernetes``, ``zenbatch_local``, ``zenbatch_rehearsal``: ``Client().update_schedule(id, active=False)``, which updates
   the orchestrator (Kubernetes suspends the CronJob) and then the flag.
 - ``vertex``: every Vertex ``PipelineJobSchedule`` whose display name is the schedule's name is
   paused, then the stored flag alone is turned off with
@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from zenbatch.zenml_ext.pausers.report import PauseReport
+from zenbatch.zenml_ext.pausers.report import PauseOutcome, PauseReport
 from zenbatch.zenml_ext.pausers.sagemaker import pause_sagemaker
 from zenbatch.zenml_ext.pausers.vertex import pause_vertex
 from zenbatch.zenml_ext.pausers.zenml_schedule import flag_off_by_hand, pause_through_zenml, turn_off_stored_flag
@@ -39,11 +39,11 @@ if TYPE_CHECKING:
     from zenml.client import Client
     from zenml.models import ScheduleResponse
 
-__all__ = ["PauseReport", "pause_schedule"]
+__all__ = ["PauseOutcome", "PauseReport", "pause_schedule", "pause_when_done"]
 
 # Flavors whose orchestrator implements ZenML's update_schedule; zenbatch_local is the project's
 # local scheduling orchestrator.
-THROUGH_ZENML = frozenset({"kubernetes", "zenbatch_local"})
+THROUGH_ZENML = frozenset({"kubernetes", "zenbatch_local", "zenbatch_rehearsal"})
 ORCHESTRATOR_PAUSERS = {"vertex": pause_vertex, "sagemaker": pause_sagemaker}
 
 
@@ -85,6 +85,21 @@ def pause_schedule(
         zenml_flag_flipped=True,
         steps=steps,
     )
+
+
+def pause_when_done(still_open: int, schedule: ScheduleResponse | None, orchestrator_flavor: str,
+                    orchestrator_config: Mapping[str, Any] | None = None) -> PauseOutcome:
+    """Pauses the schedule of the running loader once no job is open; nothing while any is.
+
+    Raises:
+        SchedulePauseError: as :func:`pause_schedule`.
+    """
+    if still_open:
+        return PauseOutcome(paused=False, reason=f"{still_open} job(s) still open")
+    if schedule is None:
+        return PauseOutcome(paused=False, reason="not a scheduled run: nothing to pause")
+    report = pause_schedule(schedule, orchestrator_flavor, orchestrator_config)
+    return PauseOutcome(paused=report.orchestrator_paused, reason="no job is open", report=report)
 
 
 def _default_client() -> Client:

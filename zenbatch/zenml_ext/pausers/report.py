@@ -27,6 +27,20 @@ class PauseReport(BaseModel):
     warning: str | None = None
 
 
+class PauseOutcome(BaseModel):
+    """What the loader's last step decided: ``pause_report``, the artifact.
+
+    Attributes:
+        paused: the schedule was paused by this run.
+        reason: why, or why not (jobs still open, not a scheduled run).
+        report: what pausing did, when it was tried.
+    """
+
+    paused: bool
+    reason: str
+    report: PauseReport | None = None
+
+
 def not_paused(schedule_name: str, orchestrator: str, failed: str, todo: str) -> SchedulePauseError:
     """Builds the error for a failure on the orchestrator's side, before ZenML's flag was touched.
 

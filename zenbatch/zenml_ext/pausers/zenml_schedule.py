@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from zenml.models import ScheduleResponse
 
 
+def deactivate_hint(name_or_id: object) -> str:
+    """The command that deactivates a schedule whose orchestrator accepts ZenML's updates, for messages."""
+    return f"`zenml pipeline schedule deactivate {name_or_id}`"
+
+
 def flag_off_by_hand(schedule: ScheduleResponse) -> str:
     """The command that turns off ZenML's stored flag alone, for messages."""
     return (
@@ -93,7 +98,7 @@ def pause_through_zenml(schedule: ScheduleResponse, orchestrator: str, client: C
             orchestrator,
             f"ZenML's schedule update failed with {type(exc).__name__}: {exc}",
             f"check that this run may update the {orchestrator} orchestrator's schedules, then "
-            f"rerun, or pause it by hand with `zenml pipeline schedule deactivate {schedule.name}`",
+            f"rerun, or pause it by hand with {deactivate_hint(schedule.name)}",
         ) from exc
     if updated.active:
         raise not_paused(

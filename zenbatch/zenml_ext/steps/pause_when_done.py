@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from zenml import get_step_context, log_metadata, step
 from zenml.client import Client
 
-from zenbatch.zenml_ext.pausers import pause_schedule
+from zenbatch.zenml_ext import pausers
+from zenbatch.zenml_ext.loader import LoaderReport
+from zenbatch.zenml_ext.pausers import PauseOutcome
 
 
 @step(enable_cache=False)
-def pause_when_done(loader_report: dict[str, Any]) -> Annotated[dict[str, Any], "pause_report"]:
+def pause_when_done(loader_report: LoaderReport) -> Annotated[PauseOutcome, "pause_report"]:
     """Pause the orchestrator's schedule first, then ZenML's flag; nothing while jobs are open."""
-    schedule = get_step_context().pipeline_run.schedule
-    still_open = int(loader_report.get("still_open", 0))
-    if still_open:
-        outcome: dict[str, Any] = {"paused": False, "reason": f"{still_open} job(s) still open"}
-    elif schedule is None:
-        outcome = {"paused": False, "reason": "not a scheduled run: nothing to pause"}
-    else:
-        orchestrator = Client().active_stack.orchestrator
-        report = pause_schedule(schedule, orchestrator.flavor, orchestrator.config.model_dump(mode="json"))
-        outcome = {"paused": True, "reason": "no job is open", **report.model_dump(mode="json")}
-    log_metadata({"paused": outcome["paused"], "reason": outcome["reason"]})
+    orchestrator = Client().active_stack.orchestrator
+    outcome = pausers.pause_when_done(loader_report.still_open, get_step_context().pipeline_run.schedule,
+                                      orchestrator.flavor, orchestrator.config.model_dump(mode="json"))  # fmt: skip
+    log_metadata({"paused": outcome.paused, "reason": outcome.reason})
     return outcome

@@ -32,10 +32,12 @@ def submit_job(job_config: str | Path | None = None, provider_config: str | Path
     ``parameters.job``, else the sample job; ``provider_config`` (a file or openai, azure,
     local) replaces its provider, and ``dataset_artifact`` (``name[:version]``) its dataset.
     """
-    inline = (load_yaml(pipeline_config("submit", config)).get("parameters") or {}).get("job")
+    path = pipeline_config("submit", config)
+    inline = (load_yaml(path).get("parameters") or {}).get("job")
     provider = config_path("providers", provider_config) if provider_config is not None else None
-    if job_config is None and inline is not None:
-        job = from_mapping(JobConfig, inline, f"{pipeline_config('submit', config)} (parameters.job)")
+    if job_config is None and isinstance(inline, dict):
+        # Paths in it are relative to the pipeline config, as a job file's are to the job file.
+        job = from_mapping(JobConfig, {"base_dir": str(path.resolve().parent), **inline}, f"{path} (parameters.job)")
         if provider is not None:
             job = job.model_copy(update={"provider": ProviderConfig.from_yaml(provider)})
     else:

@@ -103,8 +103,7 @@ def advance_job_version(version_id: str) -> JobProgress:
     from zenml.client import Client
 
     from zenbatch.zenml_ext.materializers.batch_job import BatchJobMaterializer
-    from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
-    from zenbatch.zenml_ext.materializers.results import ESTIMATE_KEY
+    from zenbatch.zenml_ext.materializers.results import ESTIMATE_KEY, ResultsMaterializer
 
     job: BatchJob = Client().get_artifact_version(UUID(version_id)).load()
     before = [(s.index, s.batch_id, s.status) for s in job.shards]

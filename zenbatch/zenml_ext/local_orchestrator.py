@@ -83,10 +83,21 @@ class LocalSchedulingOrchestrator(LocalOrchestrator):
         placeholder_run: PipelineRunResponse | None = None,
     ) -> SubmissionResult | None:
         if snapshot.schedule is None:
-            return super().submit_pipeline(snapshot, stack, base_environment, step_environments, placeholder_run)
-        self._run_schedule(snapshot, lambda: super(LocalSchedulingOrchestrator, self).submit_pipeline(
-            snapshot, stack, base_environment, step_environments, None))  # fmt: skip
+            self._run_once(snapshot, stack, base_environment, step_environments, placeholder_run)
+        else:
+            self._run_schedule(snapshot, lambda: self._run_once(snapshot, stack, base_environment, step_environments, None))
         return None
+
+    def _run_once(
+        self,
+        snapshot: PipelineSnapshotResponse,
+        stack: Stack,
+        base_environment: dict[str, str],
+        step_environments: dict[str, dict[str, str]],
+        placeholder_run: PipelineRunResponse | None,
+    ) -> None:
+        """One run of the pipeline now: here, every step in this process, as ZenML's local orchestrator runs it."""
+        super().submit_pipeline(snapshot, stack, base_environment, step_environments, placeholder_run)
 
     def update_schedule(self, schedule: ScheduleResponse, update: ScheduleUpdate) -> None:
         """Accepts the update: the running loop reads the stored schedule before every tick."""

@@ -108,13 +108,17 @@ class RehearsalOrchestrator(LocalSchedulingOrchestrator):
         placeholder_run: PipelineRunResponse | None = None,
     ) -> SubmissionResult | None:
         _check_remote_shaped(stack)
-        if snapshot.schedule is None:
-            self._run_steps(snapshot, step_environments)
-            return None
-        self._run_schedule(snapshot, lambda: self._run_steps(snapshot, step_environments))
-        return None
+        return super().submit_pipeline(snapshot, stack, base_environment, step_environments, placeholder_run)
 
-    def _run_steps(self, snapshot: PipelineSnapshotResponse, step_environments: dict[str, dict[str, str]]) -> None:
+    def _run_once(
+        self,
+        snapshot: PipelineSnapshotResponse,
+        stack: Stack,
+        base_environment: dict[str, str],
+        step_environments: dict[str, dict[str, str]],
+        placeholder_run: PipelineRunResponse | None,
+    ) -> None:
+        """One run of the pipeline now: each step its own process, in order."""
         from zenml.entrypoints.step_entrypoint_configuration import StepEntrypointConfiguration
 
         run_id = str(uuid4())

@@ -92,10 +92,10 @@ def _epoch(moment: dt.datetime) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
-def _start_server(folder: Path, port: int, shard_rows: int) -> subprocess.Popen:
+def _start_server(folder: Path, port: int, shard_rows: int, *options: str) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "zenbatch", "serve", "--engine", "echo", "--port", str(port), "--workers", "4",
-         "--data-dir", str(folder / "server"), "--max-requests", str(shard_rows)],
+         "--data-dir", str(folder / "server"), "--max-requests", str(shard_rows), *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=5)

@@ -10,6 +10,9 @@ the job is collected). Printed as ``name=value``:
   from it (the loader's own count), and the bytes of result files that arrived in that pass;
 - wall time and peak RSS of every stage's process.
 
+``--pods`` starts every stage with an empty ``ZENBATCH_HOME``, as each step of a remote stack
+runs in a fresh pod: then what a pass needs comes from the artifact store, and is counted.
+
 Run: ``.venv/bin/python bench/bench_state.py [--rows 2000000 --shard-rows 50000]``. ZenML runs
 on a store of its own in a temporary folder.
 """
@@ -76,10 +79,12 @@ def folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def stage(*args: str) -> dict:
+def stage(*args: str, fresh_home: bool = False) -> dict:
+    """One stage in its own process; ``fresh_home`` gives it an empty ZENBATCH_HOME, as a pod has."""
     script = ROOT / "stage.py"
     script.write_text(STAGE)
-    done = subprocess.run([sys.executable, str(script), *args], env=ENV, cwd=ROOT, capture_output=True, text=True)
+    env = {**ENV, "ZENBATCH_HOME": tempfile.mkdtemp(prefix="pod-home-", dir=ROOT)} if fresh_home else ENV
+    done = subprocess.run([sys.executable, str(script), *args], env=env, cwd=ROOT, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("STAGE ")]
     if done.returncode or not lines:
         raise RuntimeError(f"stage {args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -92,6 +97,7 @@ def main() -> int:
     parser.add_argument("--shard-rows", type=int, default=50_000)
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between loader passes")
     parser.add_argument("--line-delay-ms", type=float, default=0.0, help="the server's pause before each line, to spread the shards' ends")
+    parser.add_argument("--pods", action="store_true", help="every stage starts with an empty ZENBATCH_HOME, as in a pod")
     args = parser.parse_args()
     from openai import OpenAI
     from zenml.client import Client
@@ -116,7 +122,7 @@ def main() -> int:
     client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=2)
     arrived: set[str] = set()
     try:
-        submitted = stage("submit", str(work / "job.yaml"), str(work / "provider.yaml"))
+        submitted = stage("submit", str(work / "job.yaml"), str(work / "provider.yaml"), fresh_home=args.pods)
         job_id = submitted["job_id"]
         report("submit_seconds", submitted["seconds"])
         report("submit_peak_rss_mb", submitted["peak_rss_mb"])
@@ -125,7 +131,7 @@ def main() -> int:
         while True:
             time.sleep(args.interval)
             before = folder_bytes(store)
-            figures = stage("collect")
+            figures = stage("collect", fresh_home=args.pods)
             passes += 1
             progress = next((j for j in figures["report"]["jobs"] if j["job_id"] == job_id), {})
             finished = {f for b in client.batches.list(limit=100).data if b.status == "completed"

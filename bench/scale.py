@@ -159,7 +159,7 @@ def run_scale(folder: Path, rows: int = 200_000, shard_rows: int = 50_000, loade
     collecting = loader_runs[-1]
     stages += [_step_stage(f"loader: {name}", step, sampler) for name, step in collecting.steps.items()]
     return ScaleRun(
-        rows=rows, shards=len(batches), job_id=job_id, results=results_version.load(), inputs=ids,
+        rows=rows, shards=len(batches), job_id=job_id, results=results_version.load().to_pandas(), inputs=ids,
         answered=read_execution_counts(folder / "server" / DB_NAME, succeeded_only=True), batches=batches,
         stages=stages, wall_seconds=wall,
     )  # fmt: skip

@@ -16,19 +16,14 @@ from zenbatch.errors import ConfigError, LimitError
 from zenbatch.pricing import Cost, PriceTable, check_budget, cost_of
 from zenbatch.progress import Progress, silent
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
-from zenbatch.shards import ShardPlan, plan_shards
+from zenbatch.shards import Shard, ShardPlan, plan_shards
 from zenbatch.tokens import TokenCounter
 
 
-class ShardEstimate(BaseModel):
-    index: int
-    requests: int
-    bytes: int
-    sha256: str
-    prompt_tokens: int
-    output_tokens: int
+class ShardEstimate(Shard):
+    """A planned shard and what it costs."""
+
     cost: Cost
-    path: str | None = None
 
 
 class Estimate(BaseModel):
@@ -71,19 +66,7 @@ def estimate_plan(
     budget_usd: float | None = None,
 ) -> Estimate:
     price = table.require(pricing_model or model or "")
-    shards = [
-        ShardEstimate(
-            index=s.index,
-            requests=s.requests,
-            bytes=s.bytes,
-            sha256=s.sha256,
-            prompt_tokens=s.prompt_tokens,
-            output_tokens=s.output_tokens,
-            cost=cost_of(table, price, s.prompt_tokens, s.output_tokens),
-            path=s.path,
-        )
-        for s in plan.shards
-    ]
+    shards = [ShardEstimate(**dict(s), cost=cost_of(table, price, s.prompt_tokens, s.output_tokens)) for s in plan.shards]
     total = sum((s.cost for s in shards), Cost())
     return Estimate(
         source=source,

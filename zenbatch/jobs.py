@@ -3,6 +3,11 @@
 A job is a list of shards; each shard is one input file and, once submitted, one provider
 batch. Retries add shards with a higher ``attempt``. The job knows nothing of HTTP: the
 lifecycle functions (``zenbatch.lifecycle``) move it forward through a provider.
+
+The state names its files by digest and holds no copy of them: input files, result files and
+results parts live in the job's work folder and, when the job has a blob store
+(:mod:`zenbatch.blobs`), there too; a file missing from the work folder is fetched from the
+store when it is first needed. So a saved state is small whatever the job's size.
 """
 
 from __future__ import annotations
@@ -10,15 +15,18 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
+from zenbatch.blobs import Blobs
 from zenbatch.errors import JobStateError
-from zenbatch.shards import iter_shard_lines
+from zenbatch.parts import ResultPart
+from zenbatch.shards import Shard, iter_shard_lines
 
 
 class ShardStatus(str, Enum):
@@ -56,55 +64,75 @@ _IN_PROGRESS = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FIN
 _TERMINAL = {ShardStatus.COMPLETED, ShardStatus.FAILED, ShardStatus.EXPIRED, ShardStatus.CANCELLED}
 
 
+class EndReason(str, Enum):
+    """Why a terminal shard ended."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"  # the provider refused the file; ``errors`` says which lines and why
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    CANCELLED_BEFORE_SUBMISSION = "cancelled_before_submission"
+
+    @classmethod
+    def of(cls, status: ShardStatus) -> EndReason:
+        return cls(status.value)
+
+
 class RequestCounts(BaseModel):
     total: int = 0
     completed: int = 0
     failed: int = 0
 
 
-class JobShard(BaseModel):
-    """One input file of a job and the batch that runs it.
+class JobShard(Shard):
+    """One input file of a job (a planned :class:`~zenbatch.shards.Shard`) and the batch that runs it.
 
     Attributes:
-        index: position in ``BatchJob.shards``.
         attempt: 1 for the first submission of these rows, n+1 for a retry.
-        path: the local input file (the requests, one per line).
-        sha256: the file's digest; submitted as batch metadata, the idempotency key.
-        requests / prompt_tokens: what the file holds, for quota accounting.
+        path: the local input file (saved relative to the job's work folder).
+        homes: for a retry, the first-attempt shards its rows come from.
         input_file_id / batch_id: set as soon as the provider returns them.
-        status: the last known state; ``terminal_reason`` says why a terminal shard ended.
+        status: the last known state; ``ended`` says why a terminal shard ended.
         errors: validation errors the provider reported, with line numbers.
         not_before: unix time before which the shard must not be submitted (backoff).
         backoff_seconds: the next backoff, doubling after each token-limit refusal.
         replaced_batch_ids: earlier batches of this shard that failed and were replaced.
-        collected: its output and error files were downloaded and parsed.
+        output_sha256 / error_sha256: digests of the downloaded output and error files.
+        downloads: how often its result files were downloaded (more than once when one came back short).
+        collected: its outcomes are in the job's results parts.
     """
 
-    index: int
     attempt: int = 1
-    path: str
-    sha256: str
-    requests: int
-    bytes: int = 0
-    prompt_tokens: int = 0
+    path: str = ""
+    homes: list[int] = Field(default_factory=list)
     input_file_id: str | None = None
     batch_id: str | None = None
     status: ShardStatus = ShardStatus.PENDING
-    terminal_reason: str | None = None
+    ended: EndReason | None = None
     request_counts: RequestCounts = Field(default_factory=RequestCounts)
     output_file_id: str | None = None
     error_file_id: str | None = None
+    output_sha256: str | None = None
+    error_sha256: str | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
     not_before: float = 0.0
     backoff_seconds: float = 0.0
     replaced_batch_ids: list[str] = Field(default_factory=list)
+    downloads: int = 0
     collected: bool = False
     submitted_at: float | None = None
     finished_at: float | None = None
 
-    def custom_ids(self) -> list[str]:
-        """The custom_ids in the shard's input file, in order."""
-        return [orjson.loads(line)["custom_id"] for line in iter_shard_lines(self.path)]
+    @model_validator(mode="before")
+    @classmethod
+    def _older_state(cls, data: Any) -> Any:
+        """A state saved before typed reasons said ``terminal_reason: "failed: code, ..."``."""
+        if isinstance(data, dict) and "terminal_reason" in data:
+            data = dict(data)
+            reason = str(data.pop("terminal_reason") or "")
+            if reason:
+                data.setdefault("ended", "cancelled_before_submission" if "before submission" in reason else reason.split(":")[0])
+        return data
 
 
 class BatchJob(BaseModel):
@@ -125,6 +153,7 @@ class BatchJob(BaseModel):
         provider_config: the provider settings (names of key variables and secrets, never keys).
         inputs_ref: where the input rows are kept (e.g. a dataset artifact version id).
         model_version: the model version the job's artifacts are linked to, when any.
+        parts: the results parts, one per first-attempt shard collected (see :mod:`zenbatch.parts`).
     """
 
     name: str
@@ -148,6 +177,8 @@ class BatchJob(BaseModel):
     provider_config: dict[str, Any] = Field(default_factory=dict)
     inputs_ref: str | None = None
     model_version: str | None = None
+    parts: list[ResultPart] = Field(default_factory=list)
+    _blobs: Blobs | None = PrivateAttr(default=None)
 
     @property
     def open_shards(self) -> list[JobShard]:
@@ -158,23 +189,48 @@ class BatchJob(BaseModel):
         return [s for s in self.shards if s.status == ShardStatus.PENDING]
 
     @property
-    def is_open(self) -> bool:
-        """Work remains: shards to submit, batches running, or results not yet collected."""
-        return not self.collected
+    def blobs(self) -> Blobs | None:
+        """Where the job's files are kept beside its work folder (None: the work folder only)."""
+        return self._blobs
+
+    def keep_in(self, blobs: Blobs | None) -> BatchJob:
+        self._blobs = blobs
+        return self
+
+    def status_counts(self) -> dict[str, int]:
+        """Shards by status."""
+        counts: dict[str, int] = {}
+        for shard in self.shards:
+            counts[shard.status.value] = counts.get(shard.status.value, 0) + 1
+        return counts
 
     def enqueued_tokens(self) -> int:
         """Prompt tokens of submitted shards that have not finished (the provider's queue)."""
         return sum(s.prompt_tokens for s in self.open_shards)
 
-    def custom_ids(self) -> list[str]:
-        """Every row's custom_id, in input order (from the first attempt's shards)."""
-        return [cid for shard in self.shards if shard.attempt == 1 for cid in shard.custom_ids()]
+    def first_row(self, shard: JobShard) -> int:
+        """Position of a first-attempt shard's first row among the job's rows."""
+        return sum(s.requests for s in self.shards if s.attempt == 1 and s.index < shard.index)
 
-    def result_files(self, shard: JobShard) -> list[Path]:
-        """The local output and error files of a shard (those it has)."""
-        folder = Path(self.workdir) / "results"
-        kinds = [("output", shard.output_file_id), ("errors", shard.error_file_id)]
-        return [folder / f"{shard.batch_id}.{kind}.jsonl" for kind, file_id in kinds if file_id]
+    def input_file(self, shard: JobShard) -> Path:
+        """The shard's local input file, fetched from the blob store when it is not here."""
+        path = Path(shard.path)
+        if not path.is_absolute():
+            path = Path(self.workdir) / path
+        if self._blobs is not None and not path.exists():
+            self._blobs.get(shard.sha256, path)
+        return path
+
+    def custom_ids(self, shard: JobShard) -> list[str]:
+        """The custom_ids in a shard's input file, in order."""
+        return [orjson.loads(line)["custom_id"] for line in iter_shard_lines(self.input_file(shard))]
+
+    def result_file(self, shard: JobShard, kind: str) -> Path:
+        """Where a shard's ``output`` or ``errors`` file is kept locally."""
+        return Path(self.workdir) / "results" / f"{shard.batch_id}.{kind}.jsonl"
+
+    def part_file(self, part: ResultPart) -> Path:
+        return Path(self.workdir) / "parts" / f"part-{part.home:05d}-{part.batches}.parquet"
 
     def count_call(self, operation: str) -> None:
         self.api_calls[operation] = self.api_calls.get(operation, 0) + 1
@@ -195,3 +251,6 @@ class BatchJob(BaseModel):
             return cls.model_validate(orjson.loads(Path(path).read_bytes()))
         except FileNotFoundError:
             raise JobStateError(f"no job state at {path}") from None
+
+
+Save = Callable[[BatchJob], None]  # persists a job's state; lifecycle functions call it after every change

@@ -181,6 +181,24 @@ def label_results(results: pd.DataFrame, config: LabelConfig) -> LabeledResults:
     )
 
 
+def label_parts(frames: Iterable[pd.DataFrame], config: LabelConfig) -> LabeledResults:
+    """:func:`label_results` over a results view a part at a time, the parts' labels joined in order."""
+    done = [label_results(frame, config) for frame in frames]
+    if not done:
+        raise ConfigError("labeling: the results have no rows")
+    counts: dict[str, int] = {}
+    for labeled in done:
+        for label, n in labeled.distribution.items():
+            counts[label] = counts.get(label, 0) + n
+    return LabeledResults(
+        frame=pd.concat([labeled.frame for labeled in done], ignore_index=True) if len(done) > 1 else done[0].frame,
+        distribution=dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
+        invalid=sum(labeled.invalid for labeled in done),
+        missing_or_failed=sum(labeled.missing_or_failed for labeled in done),
+        rows=sum(labeled.rows for labeled in done),
+    )
+
+
 def _no_answer(status: Any, code: Any) -> str:
     if status == MISSING:
         return "missing: the request never came back"

@@ -18,7 +18,7 @@ def test_injected_500s_end_with_every_row_succeeded_and_no_row_run_twice_after_s
     job, frame = kit.job(60, max_attempts=8)
     provider = kit.provider()
     outcome, collection = run_until_done(job, provider, save=kit.save_to("faults"), inputs=frame, poll_interval=0.05, timeout=120)
-    results = collection.results
+    results = collection.results.to_pandas()
     assert outcome == Outcome.COMPLETED
     assert len(results) == 60 and (results["status"] == "succeeded").all()
     assert results["custom_id"].tolist() == frame["id"].tolist()
@@ -38,17 +38,18 @@ def test_expiry_half_done_is_finished_by_one_resubmit_without_rerunning_the_done
     submit(job, provider, save=save)
     wait_for(lambda: poll(job, provider, save=save) and job.shards[0].status.is_terminal())
     assert job.shards[0].status == ShardStatus.EXPIRED
-    first = collect(job, provider, save=save, inputs=frame)
-    done_first = set(first.results.loc[first.results["status"] == "succeeded", "custom_id"])
+    first = collect(job, provider, save=save, inputs=frame).results.to_pandas()
+    done_first = set(first.loc[first["status"] == "succeeded", "custom_id"])
     assert 0 < len(done_first) < 16
-    expired = first.results[first.results["status"] != "succeeded"]
+    expired = first[first["status"] != "succeeded"]
     assert set(expired["error_code"]) == {"batch_expired"} and expired["retryable"].all()
     outcome, final = run_until_done(job, provider, save=save, inputs=frame, poll_interval=0.05, timeout=60)
+    results = final.results.to_pandas()
     assert outcome == Outcome.COMPLETED
-    assert (final.results["status"] == "succeeded").all()
+    assert (results["status"] == "succeeded").all()
     assert len([s for s in job.shards if s.attempt == 2]) == 1
     counts = kit.server.execution_counts()
-    assert all(counts[cid] == 1 for cid in final.results["custom_id"])
+    assert all(counts[cid] == 1 for cid in results["custom_id"])
 
 
 def test_a_cancelled_job_keeps_its_finished_rows_and_submits_nothing_more(server_factory):
@@ -62,10 +63,40 @@ def test_a_cancelled_job_keeps_its_finished_rows_and_submits_nothing_more(server
     assert asked
     wait_for(lambda: poll(job, provider, save=save) is not None and all(s.status.is_terminal() for s in job.shards))
     collection = collect(job, provider, save=save, inputs=frame)
-    results = collection.results
+    results = collection.results.to_pandas()
     assert collection.final and job.cancelled
     assert len(results) == 30
     succeeded = results[results["status"] == "succeeded"]
     assert len(succeeded) >= 3
     assert not results.loc[results["status"] != "succeeded", "retryable"].any()
     assert submit(job, provider, save=save).submitted == []
+
+
+def test_an_output_file_short_of_lines_the_batch_counts_is_downloaded_again_and_no_row_is_resubmitted(server_factory):
+    kit = server_factory(short_outputs=1)  # the first download of each output file lacks its last fifth of lines
+    job, frame = kit.job(20)
+    provider = kit.provider()
+
+    outcome, collection = run_until_done(job, provider, save=kit.save_to("short"), inputs=frame, poll_interval=0.05, timeout=60)
+
+    results = collection.results.to_pandas()
+    assert outcome == Outcome.COMPLETED and (results["status"] == "succeeded").all()
+    assert results["custom_id"].tolist() == frame["id"].tolist()
+    assert [s.attempt for s in job.shards] == [1] and job.shards[0].downloads == 2  # fetched again, not retried
+    assert set(kit.server.execution_counts().values()) == {1}
+
+
+def test_rows_the_batch_counts_as_done_but_never_returns_are_failed_as_lost_not_paid_for_twice(server_factory):
+    kit = server_factory(short_outputs=10)  # every download comes back short
+    job, frame = kit.job(20)
+    provider = kit.provider()
+
+    outcome, collection = run_until_done(job, provider, save=kit.save_to("lost"), inputs=frame, poll_interval=0.05, timeout=60)
+
+    results = collection.results.to_pandas()
+    lost = results[results["status"] != "succeeded"]
+    assert outcome == Outcome.COMPLETED and len(lost) == 4  # 20 // 5 lines cut from the end of the file
+    assert set(lost["error_code"]) == {"result_lost"} and not lost["retryable"].any()
+    assert lost["error_message"].str.contains(job.shards[0].batch_id or "-").all()
+    assert [s.attempt for s in job.shards] == [1] and job.shards[0].downloads == 3
+    assert set(kit.server.execution_counts().values()) == {1}

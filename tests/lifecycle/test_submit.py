@@ -48,7 +48,7 @@ def test_a_reused_batch_that_already_finished_is_collected_not_run_again(kit):
 
     outcome, collection = run_until_done(again, provider, save=kit.save_to("b"), inputs=frame, poll_interval=0.05, timeout=30)
 
-    assert set(collection.results["status"]) == {"succeeded"}
+    assert set(collection.results.to_pandas()["status"]) == {"succeeded"}
     assert len(again.shards) == 1 and provider.calls["create"] == 1
     assert set(kit.server.execution_counts().values()) == {1}
 

@@ -45,7 +45,7 @@ def test_every_input_row_is_in_batch_results_once_and_ran_once(flow):
     for name, job_id in flow.job_ids.items():
         versions = versions_tagged(f"zenbatch-job-{job_id}", name=RESULTS_ARTIFACT)
         assert len(versions) == 1  # collected once
-        results = versions[0].load()
+        results = versions[0].load().to_pandas()
         frame = flow.frames[name]
         assert results["custom_id"].tolist() == frame["review_id"].tolist()
         assert set(results["status"]) == {"succeeded"}

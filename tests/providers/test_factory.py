@@ -28,7 +28,7 @@ def run_job(provider_config: dict, workdir, **auth):
     provider = make_provider(config.provider, **auth)
     job, _ = prepare_job(config, workdir, frame)
     outcome, collection = run_until_done(job, provider, save=lambda j: None, inputs=frame, poll_interval=0.05, timeout=60)
-    return outcome, collection.results, job
+    return outcome, collection.results.to_pandas(), job
 
 
 @pytest.mark.parametrize("style", ["legacy", "v1"])

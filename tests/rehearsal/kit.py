@@ -147,9 +147,13 @@ class Rehearsal(SimpleNamespace):
         return run([str(self.wheel.bin / "zenml"), *args], self.env, self.project).stdout
 
     def runs(self, pipeline: str) -> list[dict[str, Any]]:
-        script = self.project / "runs.py"
-        script.write_text(RUNS_SCRIPT)
-        return json.loads(run([str(self.wheel.python), str(script), pipeline], self.env, self.project).stdout.splitlines()[-1])
+        return self.python(RUNS_SCRIPT, pipeline)
+
+    def python(self, source: str, *args: str) -> Any:
+        """Runs ``source`` with the wheel's Python in the project folder; returns the JSON of its last line."""
+        script = self.project / "script.py"
+        script.write_text(source)
+        return json.loads(run([str(self.wheel.python), str(script), *args], self.env, self.project).stdout.splitlines()[-1])
 
 
 def rehearsal_stack(wheel: SimpleNamespace, moto: MotoServer, root: Path) -> Iterator[Rehearsal]:
@@ -190,9 +194,15 @@ def _boto_credentials(moto: MotoServer) -> dict[str, str]:
 
 
 def bucket_objects(moto: MotoServer) -> dict[str, bytes]:
-    """Every object in the rehearsal bucket, by key."""
+    """Every object in the rehearsal bucket, by key (zenbatch's zstd blobs decompressed, so a search sees their text)."""
     import boto3
+    import pyarrow as pa
 
     client = boto3.client("s3", endpoint_url=moto.endpoint, **_boto_credentials(moto))
     keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET) for o in page.get("Contents", [])]
-    return {key: client.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys}
+    objects = {key: client.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys}
+    for key, body in objects.items():
+        if key.endswith(".zst"):
+            with pa.CompressedInputStream(pa.BufferReader(body), "zstd") as stream:
+                objects[key] = stream.read()
+    return objects

@@ -22,6 +22,16 @@ from zenbatch.server import LocalBatchServer
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.rehearsal]
 ROWS = 300
+VIEW_SCRIPT = """
+import json, sys
+import pyarrow.dataset as ds
+from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, newest_of_job
+view = newest_of_job(RESULTS_ARTIFACT, sys.argv[1]).load()
+data = view.dataset()
+print(json.dumps({"parts": len(view.parts), "dataset_rows": data.count_rows(),
+                  "failed_rows": data.count_rows(filter=ds.field("status") == "failed"),
+                  "frame_rows": len(view.to_pandas()), "summary": view.summary}))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +78,9 @@ def test_the_whole_flow_runs_with_every_step_in_its_own_process(rehearsal, batch
     expected = set(pd.read_csv(sample_dataset())["review_id"])
     assert len(rows) == ROWS and set(rows["custom_id"]) == expected  # every input row once
     assert (rows["status"] == "succeeded").sum() + (rows["status"] == "failed").sum() == ROWS
+    view = rehearsal.python(VIEW_SCRIPT, submitted["job_id"])  # the lazy view, read from the bucket
+    assert view == {"parts": 1, "dataset_rows": ROWS, "failed_rows": view["summary"]["failed"], "frame_rows": ROWS,
+                    "summary": {**view["summary"], "rows": ROWS}}  # fmt: skip
     answered = batch_server.execution_counts(succeeded_only=True)
     assert set(answered) <= expected and max(answered.values()) == 1  # nothing answered twice
 

@@ -130,7 +130,7 @@ class Scenario:
 
         versions = versions_tagged(f"zenbatch-job-{self.job_id}", name=RESULTS_ARTIFACT)
         assert len(versions) == 1, f"{self.name}: {len(versions)} batch_results versions, one expected"
-        return versions[0].load()
+        return versions[0].load().to_pandas()
 
     def abandon(self) -> None:
         """Takes an unfinished job off the open list, so later loaders do not wait for it."""

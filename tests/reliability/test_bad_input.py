@@ -331,8 +331,8 @@ def test_a_utf8_bom_is_read_without_the_bom_and_the_job_runs(name, data, tmp_pat
         outcome, collection = run_until_done(job, provider, save=lambda j: j.save(tmp_path / "job.json"),
                                              poll_interval=0.05, timeout=60)  # fmt: skip
     assert outcome is Outcome.COMPLETED
-    assert collection.results["custom_id"].tolist() == ["r0", "r1"]
-    assert set(collection.results["status"]) == {"succeeded"}
+    assert collection.results.to_pandas()["custom_id"].tolist() == ["r0", "r1"]
+    assert set(collection.results.to_pandas()["status"]) == {"succeeded"}
 
 
 @pytest.mark.pipeline

@@ -114,10 +114,27 @@ class Search:
         return "the key leaked:\n  " + "\n  ".join(self.findings)
 
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _zstd(data: bytes) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(sink, "zstd") as stream:
+        stream.write(data)
+    return sink.getvalue().to_pybytes()
+
+
 def _unpacked(path: Path, data: bytes) -> Iterator[tuple[str, bytes]]:
     """What a compressed or columnar file holds, where a plain search cannot see it."""
     if data[:2] == b"\x1f\x8b":
         yield "gunzipped", gzip.decompress(data)
+    elif data[:4] == ZSTD_MAGIC:  # zenbatch's blob store keeps JSONL files zstd-compressed
+        import pyarrow as pa
+
+        with pa.CompressedInputStream(pa.BufferReader(data), "zstd") as stream:
+            yield "unzstd", stream.read()
     elif data[:4] == b"PK\x03\x04":
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for member in archive.namelist():
@@ -234,7 +251,7 @@ def _submit_and_collect(folder: Path, name: str, prefix: str, provider: Path, se
     run_loader(interval_seconds=2, name=f"{name}-loader")
     job_id = str(metadata["job_id"])
     (results,) = versions_tagged(job_tag(job_id), name=RESULTS_ARTIFACT)
-    collected = results.load()
+    collected = results.load().to_pandas()
     assert collected["custom_id"].tolist() == frame["review_id"].tolist() and set(collected["status"]) == {"succeeded"}
     return job_id
 
@@ -252,6 +269,7 @@ def test_the_search_finds_every_form_wherever_it_sits(tmp_path):
         "query.txt": f"https://example.invalid/v1?key={quote(RIGHT, safe='')}&x=1".encode(),
         "masked.txt": b"Incorrect API key provided: sk-****" + TOKEN.encode(),
         "zipped.gz": gzip.compress(payload),
+        "blob.jsonl.zst": _zstd(payload),
         "clean.txt": b"sk-zenbatch-SENTINEL-" + b"0" * 32,
     }
     for name, data in planted.items():
@@ -262,7 +280,7 @@ def test_the_search_finds_every_form_wherever_it_sits(tmp_path):
 
     found = {Path(f.split(":")[0].split(" -> ")[0]).name for f in search.findings}
     assert found == set(planted) - {"clean.txt"}
-    assert all("the right key" in f for f in search.findings) and search.covered == {"test": len(planted) + 1}
+    assert all("the right key" in f for f in search.findings) and search.covered == {"test": len(planted) + 2}  # and the two unpacked contents
 
 
 def test_a_wrong_key_fails_the_submit_without_naming_either_key(keyed_server, watched, monkeypatch, capfd, caplog):

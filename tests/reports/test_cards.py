@@ -6,6 +6,7 @@ import pandas as pd
 
 from tests.helpers import http_error_line, never_ran_line, output_line
 from zenbatch.jobs import BatchJob, JobShard, ShardStatus
+from zenbatch.parts import part_statistics
 from zenbatch.pricing import PriceTable
 from zenbatch.reports import render_evaluation_card, render_job_card, render_results_card
 from zenbatch.results import ResultParser, join_results, summarize
@@ -24,7 +25,9 @@ def _results() -> pd.DataFrame:
 
 def test_results_card_shows_status_counts_cost_against_estimate_and_escapes_answers():
     results = _results()
-    html = render_results_card(results, summarize(results), {"batch_cost": 0.0001, "currency": "USD", "prompt_tokens": 200})
+    ok = results["status"] == "succeeded"
+    codes = part_statistics(results, ~ok)["error_codes"]
+    html = render_results_card(summarize(results), codes, results[ok], results[~ok], {"batch_cost": 0.0001, "currency": "USD", "prompt_tokens": 200})
 
     assert "succeeded 2 (50.0%)" in html and "failed 1 (25.0%)" in html and "missing 1 (25.0%)" in html
     assert "rate_limit_exceeded" in html and "Slow down" in html

@@ -25,9 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import orjson
-
     from zenbatch.cli._zenml import use_zenml
+    from zenbatch.parts import frames_of, write_results
 
     out = Path(args.out)
     if out.suffix not in FORMATS:
@@ -39,15 +38,6 @@ def run(args: argparse.Namespace) -> int:
     version = newest_of_job(RESULTS_ARTIFACT, args.job_id) if args.job_id else results_version(args.version)
     if version is None:
         raise ConfigError(f"job {args.job_id} has no results yet: zenbatch wait (or zenbatch status)")
-    frame = version.load()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix in (".parquet", ".csv"):
-        # Parsed answers and embeddings vary in shape from row to row: tables keep them as JSON text.
-        for column in ("parsed", "embedding"):
-            if column in frame.columns:
-                frame[column] = frame[column].map(lambda v: None if v is None else orjson.dumps(v).decode())
-        frame.to_parquet(out, index=False) if out.suffix == ".parquet" else frame.to_csv(out, index=False)
-    else:
-        frame.to_json(out, orient="records", lines=True, force_ascii=False)
-    print(f"{len(frame):,} rows -> {out}")
+    rows = write_results(frames_of(version.load()), out)  # a part at a time: any size fits
+    print(f"{rows:,} rows -> {out}")
     return 0

@@ -64,6 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     faults.add_argument("--download-rate", type=float, help="serve file contents at this many bytes per second")
     faults.add_argument("--corrupt-outputs", choices=["truncate", "malformed"], help="serve output files broken")
     faults.add_argument("--lose-outputs", action="store_true", help="result file contents answer 404")
+    faults.add_argument("--short-outputs", type=int, default=0, metavar="N",
+                        help="the first N downloads of each output file lack its last lines (counted as completed)")
     faults.add_argument("--report-status", help="batches report this status instead of their own")
     parser.set_defaults(func=run)
 
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 line_delay_ms=args.line_delay_ms, expire_after=args.expire_after, validate_delay=args.validate_delay,
                 fail_mix=_pairs(args.fail, "--fail", int), hold_replies=_pairs(args.hold_reply, "--hold-reply", str),
                 download_bytes_per_second=args.download_rate, corrupt_outputs=args.corrupt_outputs,
-                lose_outputs=args.lose_outputs, report_status=args.report_status,
+                lose_outputs=args.lose_outputs, short_outputs=args.short_outputs, report_status=args.report_status,
             ),
         )  # fmt: skip
     except ValidationError as exc:

@@ -1,59 +1,67 @@
-"""Collecting results and resubmitting what failed for a retryable reason.
+"""Collecting results a shard at a time, reconciled with the provider's counts, and planning retries.
 
-Output and error files of every terminal shard are downloaded once (kept in the job's
-workdir) and parsed in attempt order, so a retry's success replaces the first failure. Rows
-of a batch that failed validation are failed with its errors; rows that never came back are
-missing. Retryable rows (429, 5xx, expired, missing) become new shards, attempt n+1, until
+A terminal shard's output and error files are downloaded once, kept in the job's work folder
+(and its blob store), parsed, and merged into the results part of the rows' first-attempt
+shard (see :mod:`zenbatch.parts`): a retry's success replaces an earlier failure, a failure
+never replaces a success. Rows of a batch that failed validation are failed with its errors;
+rows that never came back are missing. Only one shard's rows are in memory at a time.
+
+Reconciling: when the files hold fewer rows than the provider counts as completed or failed,
+they are downloaded again (up to ``MAX_DOWNLOADS`` times) rather than the rows retried, since
+the provider bills a row it counted; rows it counted but never returned are failed as
+``result_lost``, not retried. Only rows the provider never counted are retryable as missing.
+
+Retryable rows (429, 5xx, expired, missing) become new shards, attempt n+1, until
 ``max_attempts``; the rows that succeeded are never run again.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from zenbatch.progress import Progress, silent
+from zenbatch.blobs import file_digest
 from zenbatch.errors import ResultsError
-from zenbatch.jobs import BatchJob, JobShard, ShardStatus
-from zenbatch.lifecycle.submit import Save
+from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus
+from zenbatch.parts import ResultPart, ResultsView, part_statistics, read_part, write_part
 from zenbatch.pricing import PriceTable
+from zenbatch.progress import Progress, silent
 from zenbatch.providers.base import BatchProvider
 from zenbatch.requests import RequestChunk
-from zenbatch.results import FAILED, MISSING, SUCCEEDED, ResultParser, join_results
+from zenbatch.results import FAILED, MISSING, RESULT_COLUMNS, SUCCEEDED, ResultParser, actual_cost, join_results
 from zenbatch.shards import iter_shard_lines, plan_shards
 from zenbatch.tokens import TokenCounter
 
+InputRows = Callable[[int, int], pd.DataFrame]  # rows [start, stop) of the job's input, in input order
+MAX_DOWNLOADS = 3
+RESULT_LOST = "result_lost"
+_OUTCOME = [c for c in RESULT_COLUMNS if c != "custom_id"]
+
 
 class Collection(BaseModel):
-    """The state of a job's rows after a collect."""
+    """What a collect did, and the job's results so far.
 
-    model_config = {"arbitrary_types_allowed": True}
-    results: pd.DataFrame
+    Attributes:
+        final: every row has its last word.
+        downloaded: shards whose files were downloaded from the provider now.
+        downloaded_bytes: their bytes.
+        merged: shards whose outcomes went into the results parts now.
+        short: shards whose files held fewer rows than the provider counted (downloaded again next time).
+        results: the results parts, read lazily.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
     final: bool
-    downloaded: list[int]
-
-
-def download(job: BatchJob, provider: BatchProvider, *, save: Save, progress: Progress = silent) -> list[int]:
-    """Download the output and error files of terminal shards not yet collected."""
-    done = []
-    folder = Path(job.workdir) / "results"
-    for shard in job.shards:
-        if not shard.status.is_terminal() or not shard.batch_id:
-            continue
-        if shard.collected and all(path.exists() for path in job.result_files(shard)):
-            continue  # files kept from an earlier collect (a job loaded elsewhere downloads again)
-        for kind, file_id in (("output", shard.output_file_id), ("errors", shard.error_file_id)):
-            if file_id:
-                provider.download(file_id, folder / f"{shard.batch_id}.{kind}.jsonl", progress)
-                job.count_call("download")
-        shard.collected = True
-        save(job)
-        done.append(shard.index)
-    return done
+    downloaded: list[int] = Field(default_factory=list)
+    downloaded_bytes: int = 0
+    merged: list[int] = Field(default_factory=list)
+    short: list[int] = Field(default_factory=list)
+    results: ResultsView
 
 
 def collect(
@@ -61,95 +69,236 @@ def collect(
     provider: BatchProvider,
     *,
     save: Save,
-    inputs: pd.DataFrame | None = None,
+    inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     progress: Progress = silent,
 ) -> Collection:
-    """Download what finished and build one result row per input row, with its attempts."""
-    downloaded = download(job, provider, save=save, progress=progress)
-    results = results_table(job, inputs, table)
-    final = is_final(job, results)
-    if final and not job.collected:
+    """Download what finished, merge it into the results parts, and say whether the job is final."""
+    rows = _input_rows(inputs)
+    table = table or PriceTable.default()
+    collection = Collection(final=False, results=results_view(job))
+    for shard in sorted(job.shards, key=lambda s: (s.attempt, s.index)):
+        if shard.collected or not shard.status.is_terminal():
+            continue
+        if shard.batch_id:
+            collection.downloaded_bytes += _download(job, shard, provider, progress, collection)
+        parser = _parse(job, shard)
+        if parser is not None and _short(shard, parser) and shard.downloads < MAX_DOWNLOADS:
+            _discard(job, shard)
+            collection.short.append(shard.index)
+            save(job)
+            continue
+        _merge(job, shard, parser, rows, table)
+        shard.collected = True
+        collection.merged.append(shard.index)
+        save(job)
+    collection.final = is_final(job)
+    if collection.final and not job.collected:
         job.collected = True
         save(job)
-    return Collection(results=results, final=final, downloaded=downloaded)
+    collection.results = results_view(job)
+    return collection
 
 
-def results_table(job: BatchJob, inputs: pd.DataFrame | None = None, table: PriceTable | None = None) -> pd.DataFrame:
-    """One row per input row from the files downloaded so far."""
-    folder = Path(job.workdir) / "results"
-    parser = ResultParser(structured=job.structured)
-    attempts: Counter[str] = Counter()
-    failed_batches: dict[str, str] = {}
-    for shard in sorted(job.shards, key=lambda s: (s.attempt, s.index)):
-        ids = shard.custom_ids() if shard.status != ShardStatus.PENDING else []
-        attempts.update(ids if shard.batch_id else [])
-        if not shard.collected or not shard.batch_id:
-            continue
-        for kind in ("output", "errors"):
-            path = folder / f"{shard.batch_id}.{kind}.jsonl"
-            if path.exists():
-                try:
-                    parser.feed_file(path)
-                except ResultsError:
-                    shard.collected = False  # download it again on the next collect
-                    path.unlink()
-                    raise
-        if shard.status == ShardStatus.FAILED:
-            reason = "; ".join(f"line {e.get('line')}: {e.get('code')}: {e.get('message')}" for e in shard.errors) or "batch failed"
-            failed_batches.update({cid: reason for cid in ids})
-    custom_ids = job.custom_ids()
-    frame = inputs if inputs is not None else pd.DataFrame(index=range(len(custom_ids)))
-    results = join_results(frame, custom_ids, parser.frame(), table=table or PriceTable.default(), pricing_model=job.pricing_model)
-    if failed_batches:
-        rows = results["custom_id"].isin(failed_batches.keys()) & (results["status"] == MISSING)
-        results.loc[rows, "status"] = FAILED
-        results.loc[rows, "error_code"] = "batch_failed"
-        results.loc[rows, "error_message"] = results.loc[rows, "custom_id"].map(failed_batches)
-        results.loc[rows, "retryable"] = False
-    if job.cancelled:
-        results.loc[results["status"] == MISSING, "retryable"] = False
-    results.insert(results.columns.get_loc("retryable") + 1, "attempts", results["custom_id"].map(attempts).fillna(0).astype("int64"))
-    return results
+def results_view(job: BatchJob) -> ResultsView:
+    """The job's results parts, in input order (local copies where they are here, else the store's)."""
+    parts = sorted(job.parts, key=lambda p: p.home)
+    blobs = job.blobs
+    paths = []
+    for part in parts:
+        local = job.part_file(part)
+        paths.append(str(local) if local.exists() or blobs is None else blobs.path(part.sha256, "parquet"))
+    files = blobs.files if blobs is not None else None
+    return ResultsView(paths, parts, files=files, estimate=job.estimate)
 
 
-def is_final(job: BatchJob, results: pd.DataFrame) -> bool:
-    """Every row has its last word: nothing pending or running, nothing left to retry."""
-    if any(not s.status.is_terminal() or (s.batch_id and not s.collected) for s in job.shards):
+def is_final(job: BatchJob) -> bool:
+    """Every row has its last word: nothing pending or running, every part written, nothing left to retry."""
+    if any(not s.status.is_terminal() or not s.collected for s in job.shards):
         return False
-    return not bool(retry_candidates(job, results).any())
+    return job.cancelled or not any(p.retry_candidates for p in job.parts)
 
 
-def retry_candidates(job: BatchJob, results: pd.DataFrame) -> pd.Series:
+# downloading ------------------------------------------------------------------------------------
+
+
+def _download(job: BatchJob, shard: JobShard, provider: BatchProvider, progress: Progress, collection: Collection) -> int:
+    """Make the shard's result files local: from the blob store when stored, else from the provider."""
+    fetched = 0
+    kinds = [("output", shard.output_file_id, "output_sha256"), ("errors", shard.error_file_id, "error_sha256")]
+    for kind, file_id, digest_field in kinds:
+        if not file_id:
+            continue
+        path = job.result_file(shard, kind)
+        digest = getattr(shard, digest_field)
+        if digest and job.blobs is not None and job.blobs.has(digest):
+            job.blobs.fetch(digest, path)
+            continue
+        if digest and path.exists():
+            continue
+        provider.download(file_id, path, progress)
+        job.count_call("download")
+        fetched += path.stat().st_size
+        digest = file_digest(path)
+        setattr(shard, digest_field, digest)
+        if job.blobs is not None:
+            job.blobs.put(path, digest)
+    if fetched:
+        shard.downloads += 1
+        collection.downloaded.append(shard.index)
+    return fetched
+
+
+def _parse(job: BatchJob, shard: JobShard) -> ResultParser | None:
+    if not shard.batch_id:
+        return None
+    parser = ResultParser(structured=job.structured)
+    for kind, file_id in (("output", shard.output_file_id), ("errors", shard.error_file_id)):
+        if not file_id:
+            continue
+        path = job.result_file(shard, kind)
+        try:
+            parser.feed_file(path)
+        except ResultsError:
+            _discard(job, shard)  # download it again on the next collect
+            raise
+    return parser
+
+
+def _short(shard: JobShard, parser: ResultParser) -> bool:
+    """The files hold fewer rows than the provider counts as completed or failed."""
+    counts = shard.request_counts
+    return len(parser.position) < counts.completed + counts.failed
+
+
+def _discard(job: BatchJob, shard: JobShard) -> None:
+    for kind in ("output", "errors"):
+        job.result_file(shard, kind).unlink(missing_ok=True)
+    shard.output_sha256 = shard.error_sha256 = None
+
+
+# merging into parts -----------------------------------------------------------------------------
+
+
+def _input_rows(inputs: pd.DataFrame | InputRows | None) -> InputRows:
+    if inputs is None:
+        return lambda start, stop: pd.DataFrame(index=range(stop - start))
+    if isinstance(inputs, pd.DataFrame):
+        frame = inputs
+        return lambda start, stop: frame.iloc[start:stop]
+    return inputs
+
+
+def _merge(job: BatchJob, shard: JobShard, parser: ResultParser | None, rows: InputRows, table: PriceTable) -> None:
+    ids = job.custom_ids(shard) if shard.batch_id or shard.attempt == 1 else []
+    outcomes = parser.frame() if parser is not None else ResultParser().frame()
+    if shard.attempt == 1:
+        start = job.first_row(shard)
+        frame = join_results(rows(start, start + shard.requests), ids, outcomes, table=table, pricing_model=job.pricing_model)
+        frame.insert(frame.columns.get_loc("retryable") + 1, "attempts", np.int64(1 if shard.batch_id else 0))
+        _mark_unanswered(job, shard, frame, frame["status"] == MISSING, parser)
+        _store_part(job, shard.index, frame, batches=1)
+        return
+    by_id = outcomes.set_index("custom_id")
+    for home in shard.homes:
+        part = next(p for p in job.parts if p.home == home)
+        frame = _read_part(job, part)
+        retried = frame["custom_id"].isin(ids)
+        frame.loc[retried, "attempts"] += 1
+        better = retried & frame["custom_id"].isin(by_id.index) & (frame["status"] != SUCCEEDED)
+        if better.any():
+            new = by_id.loc[frame.loc[better, "custom_id"], [c for c in _OUTCOME if c in by_id.columns]]
+            for column in new.columns:
+                frame.loc[better, column] = new[column].to_numpy()
+            frame.loc[better, "cost_usd"] = actual_cost(frame.loc[better], table, job.pricing_model)
+        _mark_unanswered(job, shard, frame, retried & (frame["status"] == MISSING), parser)
+        _store_part(job, home, frame, batches=part.batches + 1)
+
+
+def _mark_unanswered(job: BatchJob, shard: JobShard, frame: pd.DataFrame, missing: pd.Series, parser: ResultParser | None) -> None:
+    """Rows of ``shard`` that came back in neither file: failed with the batch, lost, or missing (retryable)."""
+    if not missing.any():
+        return
+    if shard.status == ShardStatus.FAILED:
+        reason = "; ".join(f"line {e.get('line')}: {e.get('code')}: {e.get('message')}" for e in shard.errors) or "batch failed"
+        _fail(frame, missing, "batch_failed", reason)
+    elif parser is not None and int(missing.sum()) > shard.request_counts.total - shard.request_counts.completed - shard.request_counts.failed:
+        _fail(frame, missing, RESULT_LOST, (
+            f"batch {shard.batch_id} counts this request as completed or failed, but its line was in neither the output "
+            f"nor the error file after {shard.downloads} download(s); it is not retried, so it is not paid for twice: ask "
+            "the provider for the batch's files"
+        ))  # fmt: skip
     if job.cancelled:
-        return pd.Series(False, index=results.index)
-    return (results["status"] != SUCCEEDED) & results["retryable"] & (results["attempts"] < job.max_attempts)
+        frame.loc[missing & (frame["status"] == MISSING), "retryable"] = False
 
 
-def resubmit(job: BatchJob, results: pd.DataFrame, provider: BatchProvider, *, save: Save) -> list[JobShard]:
-    """New pending shards (attempt n+1) for retryable rows whose shards have finished."""
-    running = {cid for s in job.shards if not s.status.is_terminal() for cid in s.custom_ids()}
-    wanted_rows = results[retry_candidates(job, results) & ~results["custom_id"].isin(running)]
-    if wanted_rows.empty:
+def _fail(frame: pd.DataFrame, rows: pd.Series, code: str, message: str) -> None:
+    frame.loc[rows, "status"] = FAILED
+    frame.loc[rows, "error_code"] = code
+    frame.loc[rows, "error_message"] = message
+    frame.loc[rows, "retryable"] = False
+
+
+def retry_candidates(job: BatchJob, frame: pd.DataFrame) -> pd.Series:
+    if job.cancelled:
+        return pd.Series(False, index=frame.index)
+    return (frame["status"] != SUCCEEDED) & frame["retryable"] & (frame["attempts"] < job.max_attempts)
+
+
+def _store_part(job: BatchJob, home: int, frame: pd.DataFrame, batches: int) -> None:
+    part = ResultPart(home=home, sha256="", batches=batches, **part_statistics(frame, retry_candidates(job, frame)))
+    path = job.part_file(part)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_part(frame, path)
+    part.sha256 = file_digest(path)
+    if job.blobs is not None:
+        job.blobs.put(path, part.sha256, kind="parquet")
+    job.parts = [p for p in job.parts if p.home != home] + [part]
+
+
+def _read_part(job: BatchJob, part: ResultPart, columns: list[str] | None = None) -> pd.DataFrame:
+    local = job.part_file(part)
+    if local.exists():
+        return read_part(local, columns)
+    if job.blobs is None:
+        raise ResultsError(f"the results part of shard {part.home} ({local}) is gone; collect the job again from its saved state")
+    with job.blobs.open(part.sha256) as handle:
+        return read_part(handle, columns)
+
+
+# retries ----------------------------------------------------------------------------------------
+
+
+def plan_retries(job: BatchJob, provider: BatchProvider, *, save: Save) -> list[JobShard]:
+    """New pending shards (attempt n+1) for the retryable rows of parts with no retry still running."""
+    busy = {home for s in job.shards if s.attempt > 1 and not s.collected for home in s.homes}
+    wanted: dict[str, tuple[int, int]] = {}  # custom_id -> (home, attempts)
+    for part in sorted(job.parts, key=lambda p: p.home):
+        if not part.retry_candidates or part.home in busy:
+            continue
+        frame = _read_part(job, part, ["custom_id", "status", "retryable", "attempts"])
+        chosen = frame[retry_candidates(job, frame)]
+        wanted.update((cid, (part.home, int(n))) for cid, n in zip(chosen["custom_id"], chosen["attempts"]))
+    if not wanted:
         return []
-    wanted = dict(zip(wanted_rows["custom_id"], wanted_rows["attempts"]))
-    attempt = int(max(wanted.values())) + 1
+    attempt = max(n for _, n in wanted.values()) + 1
     lines: dict[str, bytes] = {}
-    for shard in job.shards:
-        for line in iter_shard_lines(shard.path):
+    for home in sorted({home for home, _ in wanted.values()}):
+        for line in iter_shard_lines(job.input_file(job.shards[home])):
             cid = orjson.loads(line)["custom_id"]
             if cid in wanted:
                 lines[cid] = line
-    order = [cid for cid in results["custom_id"] if cid in lines]
+    order = [cid for cid in wanted if cid in lines]
     counter = TokenCounter(job.pricing_model)
     tokens = [counter.count_body(job.endpoint, orjson.loads(lines[cid])["body"]) for cid in order]
     folder = Path(job.workdir) / "inputs" / f"attempt-{attempt}-{len(job.shards)}"
     plan = plan_shards([RequestChunk(0, order, [lines[c] for c in order], tokens)], provider.limits, out_dir=folder)
     added = []
     for planned in plan.shards:
+        ids = order[sum(s.requests for s in plan.shards[: planned.index]) :][: planned.requests]
         shard = JobShard(
-            index=len(job.shards), attempt=attempt, path=planned.path or "", sha256=planned.sha256,
-            requests=planned.requests, bytes=planned.bytes, prompt_tokens=planned.prompt_tokens,
+            **planned.model_dump(exclude={"index", "path"}), index=len(job.shards), attempt=attempt,
+            path=planned.path or "", homes=sorted({wanted[cid][0] for cid in ids}),
         )  # fmt: skip
         job.shards.append(shard)
         added.append(shard)

@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from zenbatch.jobs import BatchJob, JobShard, ShardStatus
-from zenbatch.lifecycle.submit import TOKEN_LIMIT, Save, back_off
+from zenbatch.jobs import BatchJob, EndReason, JobShard, Save, ShardStatus
+from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.providers.base import BatchInfo, BatchProvider
+
 
 
 class PollReport(BaseModel):
@@ -36,7 +37,7 @@ def poll(job: BatchJob, provider: BatchProvider, *, save: Save, now: Callable[[]
         info = provider.retrieve(shard.batch_id or "")
         job.count_call("retrieve")
         report.retrieves += 1
-        update_shard(shard, info, now())
+        record(shard, info, now())
         if shard.status == ShardStatus.PENDING:
             report.requeued.append(shard.index)
         elif shard.status.is_terminal():
@@ -50,13 +51,20 @@ def poll(job: BatchJob, provider: BatchProvider, *, save: Save, now: Callable[[]
     return report
 
 
-def update_shard(shard: JobShard, info: BatchInfo, now: float) -> None:
-    """Copy a retrieved batch into its shard; requeue quota refusals."""
+def record(shard: JobShard, info: BatchInfo, now: float) -> None:
+    """Copy a created, found or retrieved batch into its shard; requeue quota refusals.
+
+    A batch found at submission may have finished already (poll never looks at it again), so
+    its files are kept here too.
+    """
+    shard.batch_id = info.id
+    shard.input_file_id = info.input_file_id or shard.input_file_id
     shard.status = info.status
     shard.request_counts = info.request_counts
     shard.output_file_id = info.output_file_id
     shard.error_file_id = info.error_file_id
     shard.errors = info.errors
+    shard.submitted_at = shard.submitted_at or now
     if info.status == ShardStatus.FAILED and TOKEN_LIMIT in info.error_codes():
         shard.replaced_batch_ids.append(info.id)
         shard.batch_id = None
@@ -66,8 +74,7 @@ def update_shard(shard: JobShard, info: BatchInfo, now: float) -> None:
         return
     if info.status.is_terminal():
         shard.finished_at = shard.finished_at or now
-        codes = sorted(info.error_codes())
-        shard.terminal_reason = info.status.value + (f": {', '.join(codes)}" if codes else "")
+        shard.ended = EndReason.of(info.status)
 
 
 def cancel(job: BatchJob, provider: BatchProvider, *, save: Save, now: Callable[[], float] = time.time) -> list[int]:
@@ -80,12 +87,12 @@ def cancel(job: BatchJob, provider: BatchProvider, *, save: Save, now: Callable[
     for shard in job.shards:
         if shard.status == ShardStatus.PENDING:
             shard.status = ShardStatus.CANCELLED
-            shard.terminal_reason = "cancelled before submission"
+            shard.ended = EndReason.CANCELLED_BEFORE_SUBMISSION
             shard.finished_at = now()
         elif shard.status.is_in_progress() and shard.status != ShardStatus.CANCELLING:
             info = provider.cancel(shard.batch_id or "")
             job.count_call("cancel")
-            update_shard(shard, info, now())
+            record(shard, info, now())
             asked.append(shard.index)
         save(job)
     return asked

@@ -12,10 +12,10 @@ from enum import Enum
 import pandas as pd
 
 from zenbatch.progress import Progress, silent
-from zenbatch.jobs import BatchJob
-from zenbatch.lifecycle.collect import Collection, collect, resubmit
+from zenbatch.jobs import BatchJob, Save
+from zenbatch.lifecycle.collect import Collection, InputRows, collect, plan_retries
 from zenbatch.lifecycle.poll import poll
-from zenbatch.lifecycle.submit import Save, submit
+from zenbatch.lifecycle.submit import submit
 from zenbatch.pricing import PriceTable
 from zenbatch.providers.base import BatchProvider
 
@@ -33,7 +33,7 @@ def advance(
     provider: BatchProvider,
     *,
     save: Save,
-    inputs: pd.DataFrame | None = None,
+    inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     progress: Progress = silent,
 ) -> Collection:
@@ -41,7 +41,7 @@ def advance(
     submit(job, provider, save=save)
     poll(job, provider, save=save)
     collection = collect(job, provider, save=save, inputs=inputs, table=table, progress=progress)
-    if not collection.final and resubmit(job, collection.results, provider, save=save):
+    if not collection.final and plan_retries(job, provider, save=save):
         submit(job, provider, save=save)
     return collection
 
@@ -51,7 +51,7 @@ def run_until_done(
     provider: BatchProvider,
     *,
     save: Save,
-    inputs: pd.DataFrame | None = None,
+    inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     poll_interval: float = 30.0,
     timeout: float | None = None,

@@ -22,16 +22,14 @@ from zenbatch.config import JobConfig
 from zenbatch.errors import ProviderError
 from zenbatch.estimate import Estimate, estimate_job
 from zenbatch.home import job_folder, local_home
-from zenbatch.jobs import BatchJob, JobShard, ShardStatus
+from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus
 from zenbatch.progress import Progress, silent
+from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
+from zenbatch.lifecycle.poll import record
 from zenbatch.providers.base import BatchInfo, BatchProvider
 
-Save = Callable[[BatchJob], None]
 Checkpoint = Callable[[str, JobShard], None]
 REUSABLE = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FINALIZING, ShardStatus.COMPLETED}
-TOKEN_LIMIT = "token_limit_exceeded"
-BACKOFF_START = 5.0
-BACKOFF_CAP = 600.0
 
 
 def prepare_job(
@@ -58,10 +56,7 @@ def prepare_job(
     workdir = Path(workdir)
     estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress)
     dialect = config.provider.dialect()
-    shards = [
-        JobShard(index=s.index, path=s.path or "", sha256=s.sha256, requests=s.requests, bytes=s.bytes, prompt_tokens=s.prompt_tokens)
-        for s in estimate.shards
-    ]
+    shards = [JobShard(**s.model_dump(exclude={"cost", "path"}), path=s.path or "") for s in estimate.shards]
     job = BatchJob(
         name=config.name,
         workdir=str(workdir),
@@ -163,7 +158,7 @@ def submit(
             continue
         found = existing.get((shard.sha256, str(shard.attempt)))
         if found is not None and found.id not in shard.replaced_batch_ids:
-            _record(shard, found, now())
+            record(shard, found, now())
             save(job)
             report.reused.append(shard.index)
             continue
@@ -174,7 +169,7 @@ def submit(
             if shard.input_file_id is None:
                 found_file = provider.find_file(shard_filename(shard), look_back)
                 job.count_call("list_files")
-                shard.input_file_id = found_file or provider.upload(shard.path, shard_filename(shard))
+                shard.input_file_id = found_file or provider.upload(job.input_file(shard), shard_filename(shard))
                 job.count_call("upload" if found_file is None else "reuse_file")
                 save(job)
                 if checkpoint:
@@ -190,32 +185,12 @@ def submit(
             raise
         if checkpoint:
             checkpoint("created", shard)
-        _record(shard, info, now())
+        record(shard, info, now())
         save(job)
         if checkpoint:
             checkpoint("recorded", shard)
         report.submitted.append(shard.index)
     return report
-
-
-def back_off(shard: JobShard, now: float) -> None:
-    """Schedule the shard's next submission: 5 s, doubling, capped."""
-    shard.backoff_seconds = min(BACKOFF_CAP, shard.backoff_seconds * 2 if shard.backoff_seconds else BACKOFF_START)
-    shard.not_before = now + shard.backoff_seconds
-
-
-def _record(shard: JobShard, info: BatchInfo, now: float) -> None:
-    shard.batch_id = info.id
-    shard.input_file_id = info.input_file_id or shard.input_file_id
-    shard.status = info.status
-    shard.request_counts = info.request_counts
-    # A reused batch may have finished already: poll never looks at it again, so keep its files.
-    shard.output_file_id = info.output_file_id
-    shard.error_file_id = info.error_file_id
-    shard.errors = info.errors
-    shard.submitted_at = shard.submitted_at or now
-    if info.status.is_terminal():
-        shard.finished_at = shard.finished_at or now
 
 
 def _metadata(job: BatchJob, shard: JobShard) -> dict[str, str]:

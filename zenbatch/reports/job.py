@@ -19,9 +19,7 @@ def render_job_card(job: BatchJob) -> str:
     batch_cost, realtime_cost = estimate.get("batch_cost"), estimate.get("realtime_cost")
     saved = realtime_cost - batch_cost if batch_cost is not None and realtime_cost is not None else None
     first = [s for s in job.shards if s.attempt == 1]
-    statuses: dict[str, int] = {}
-    for shard in job.shards:
-        statuses[shard.status.value] = statuses.get(shard.status.value, 0) + 1
+    statuses = job.status_counts()
     state = "collected" if job.collected else ("cancelled" if job.cancelled else "open")
     subtitle = (
         f"job <code>{text(job.job_id)}</code> · {text(job.provider)} · <code>{text(job.endpoint)}</code> · "
@@ -41,7 +39,7 @@ def render_job_card(job: BatchJob) -> str:
         exact = "" if estimate.get("tokens_exact", True) else "; token counts approximate for this model"
         note = f"<div class='legend'>prices as of {text(estimate['prices_as_of'])}{exact}</div>"
     rows = [
-        (s.index, s.attempt, s.requests, s.prompt_tokens, s.status.value, s.terminal_reason,
+        (s.index, s.attempt, s.requests, s.prompt_tokens, s.status.value, s.ended.value if s.ended else None,
          f"{s.request_counts.completed:,} / {s.request_counts.failed:,} / {s.request_counts.total:,}",
          s.batch_id, _when(s.submitted_at))
         for s in job.shards

@@ -9,11 +9,10 @@ import pandas as pd
 from zenbatch.reports.html import Raw, clip, figures, money, number, page, parts_bar, section, table, text
 from zenbatch.results import FAILED, MISSING, SUCCEEDED
 
-SAMPLES = 8
 
-
-def render_results_card(results: pd.DataFrame, summary: dict[str, Any], estimate: dict[str, Any] | None = None) -> str:
-    """One HTML page summarising a results table (``summary`` from ``results.summarize``)."""
+def render_results_card(summary: dict[str, Any], codes: dict[str, int], answers: pd.DataFrame, failures: pd.DataFrame,
+                        estimate: dict[str, Any] | None = None) -> str:  # fmt: skip
+    """One HTML page summarising a job's results: counts (``results.summarize``), rows by error code, sample rows."""
     estimate = estimate or {}
     currency = str(estimate.get("currency", "USD"))
     actual = summary.get("cost_usd")
@@ -36,22 +35,20 @@ def render_results_card(results: pd.DataFrame, summary: dict[str, Any], estimate
         f"{number(summary.get('rows'))} rows, one per input row{text(versus)}",
         section("Rows by status", status, retry),
         section("Tokens and cost", numbers),
-        section("Errors by code", _error_codes(results)),
-        section("Sample answers", _samples(results, results["status"] == SUCCEEDED, ["custom_id", "content", "finish_reason", "completion_tokens"])),
-        section("Sample failures", _samples(results, results["status"] != SUCCEEDED, ["custom_id", "status", "status_code", "error_code", "error_message"])),
+        section("Errors by code", _error_codes(codes)),
+        section("Sample answers", _samples(answers, ["custom_id", "content", "finish_reason", "completion_tokens"])),
+        section("Sample failures", _samples(failures, ["custom_id", "status", "status_code", "error_code", "error_message"])),
     )
 
 
-def _error_codes(results: pd.DataFrame) -> str:
-    failed = results[results["status"] != SUCCEEDED]
-    if failed.empty:
+def _error_codes(codes: dict[str, int]) -> str:
+    if not codes:
         return "<div class='legend'>no failed or missing rows</div>"
-    codes = failed["error_code"].fillna(failed["status"]).value_counts()
-    return table(["code", "rows"], codes.items(), numeric=(1,))
+    return table(["code", "rows"], sorted(codes.items(), key=lambda item: -item[1]), numeric=(1,))
 
 
-def _samples(results: pd.DataFrame, mask: pd.Series, columns: list[str]) -> str:
-    rows = results.loc[mask, [c for c in columns if c in results.columns]].head(SAMPLES)
+def _samples(sample: pd.DataFrame, columns: list[str]) -> str:
+    rows = sample[[c for c in columns if c in sample.columns]]
     if rows.empty:
         return "<div class='legend'>none</div>"
     return table(list(rows.columns), ([Raw(clip(v)) if isinstance(v, str) else v for v in row] for row in rows.itertuples(index=False)))

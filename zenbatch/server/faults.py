@@ -1,5 +1,5 @@
 """Fault injection, off by default: failing and slow lines, and answers a real provider can give
-on a bad day (held replies, slow, lost, truncated or malformed files, an unknown status).
+on a bad day (held replies, slow, lost, truncated, short or malformed files, an unknown status).
 
 Whether a line fails, and with which status, depends only on the seed, the batch id and the
 line's custom_id: a restart in the middle of a batch fails the same lines, and a resubmission
@@ -35,6 +35,7 @@ class FaultInjector:
         self.settings = settings
         self._stopping = stopping or threading.Event()
         self._mix = _cumulative(settings)
+        self._served: dict[Path, int] = {}  # downloads of each output file so far (for short_outputs)
 
     def failure_status(self, batch_id: str, custom_id: str) -> int | None:
         """The status this line fails with, or None when it runs."""
@@ -72,8 +73,8 @@ class FaultInjector:
         return self.settings.lose_outputs and purpose == "batch_output"
 
     def changes_content(self, purpose: str) -> bool:
-        corrupt = self.settings.corrupt_outputs is not None and purpose == "batch_output"
-        return corrupt or self.settings.download_bytes_per_second is not None
+        changed = (self.settings.corrupt_outputs is not None or self.settings.short_outputs > 0) and purpose == "batch_output"
+        return changed or self.settings.download_bytes_per_second is not None
 
     def content(self, path: Path, purpose: str) -> tuple[AsyncIterator[bytes], int]:
         """A file's content as the faults serve it, and its length."""
@@ -82,6 +83,10 @@ class FaultInjector:
             data = data[: max(1, len(data) * 3 // 5)]
             if data.endswith(b"\n"):
                 data = data[:-2]  # cut inside a line, not at its end
+        elif purpose == "batch_output" and self._served.setdefault(path, 0) < self.settings.short_outputs:
+            self._served[path] += 1
+            lines = data.splitlines(keepends=True)
+            data = b"".join(lines[: len(lines) - max(1, len(lines) // 5)])
         elif purpose == "batch_output" and self.settings.corrupt_outputs == "malformed":
             lines = data.splitlines(keepends=True)
             data = b"".join(b'{"custom_id": "garbled' + b"\n" if i % MALFORMED_EVERY == MALFORMED_EVERY - 1 else line

@@ -32,6 +32,8 @@ class FaultSettings(BaseModel):
         corrupt_outputs: serve output files ``truncate``-d inside a line, or ``malformed`` (every
             7th line garbage).
         lose_outputs: output and error file contents answer 404, as if deleted.
+        short_outputs: the first N downloads of each output file lose its last fifth of lines (cut
+            at a line boundary, so the file parses), while the batch still counts them completed.
         report_status: batch objects report this status instead of their own (an unknown one).
     """
 
@@ -48,6 +50,7 @@ class FaultSettings(BaseModel):
     download_bytes_per_second: float | None = Field(None, gt=0.0)
     corrupt_outputs: Literal["truncate", "malformed"] | None = None
     lose_outputs: bool = False
+    short_outputs: int = Field(0, ge=0)
     report_status: str | None = None
 
     @model_validator(mode="after")

@@ -21,7 +21,7 @@ from zenbatch.errors import ZenbatchError
 from zenbatch.jobs import BatchJob
 from zenbatch.pricing import PriceTable
 from zenbatch.progress import Progress, silent
-from zenbatch.zenml_ext.overview import live_progress
+from zenbatch.zenml_ext.overview import batch_ids_of, live_progress
 from zenbatch.zenml_ext.providers import provider_for
 from zenbatch.zenml_ext.runs import run_downstream, run_submit, submit_job
 from zenbatch.zenml_ext.schedules import run_loader
@@ -156,7 +156,7 @@ def _summary(job_version: Any, already: bool, schedule: str | None, artifacts: d
     return DemoSummary(
         job={"name": job_meta.get("job_name"), "id": job_id, "provider": job_meta.get("provider"), "model": job_meta.get("model")},
         already_collected=already,
-        batches=[b for b in str(job_meta.get("batch_ids") or "").split(", ") if b],
+        batches=batch_ids_of(job_meta),
         rows={k: int(meta.get(k, 0)) for k in ("rows", "succeeded", "failed", "missing")},
         tokens={k: int(meta.get(k, 0)) for k in ("prompt_tokens", "completion_tokens")},
         cost={"batch": actual, "realtime": realtime, "saved": realtime - actual,

@@ -1,8 +1,11 @@
-"""One loader pass over one job, in ZenML: poll, collect, resubmit, and save what changed.
+"""One loader pass over one job, in ZenML: poll, collect, plan retries, and save what changed.
 
-A job whose shards changed (a resubmission) or that finished is saved as a new ``batch_job``
+A pass reads the job's state (small: files are named by digest), polls, downloads only the
+result files of shards that finished since, merges them into results parts, and reads only
+the input rows of those shards. A job whose shards changed is saved as a new ``batch_job``
 version (the registry moves the open tag to it). A job whose every row is final gets its
-``batch_results`` version, tagged with the job and linked to the job's model version.
+``batch_results`` version (a manifest of its parts), tagged with the job and linked to the
+job's model version.
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ import logging
 from typing import Any
 from uuid import UUID
 
-import pandas as pd
 from pydantic import BaseModel, Field
 
+from zenbatch.blobs import Traffic
 from zenbatch.errors import LoaderError, TransientProviderError, ZenbatchError
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import advance
 from zenbatch.progress import LineProgress
-from zenbatch.results import summarize
+from zenbatch.zenml_ext.input_rows import dataset_rows
 from zenbatch.zenml_ext.providers import provider_for
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, job_id_of, job_tag, mark_newest
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
@@ -36,6 +39,9 @@ class JobProgress(BaseModel):
     shards: dict[str, int]
     results_version: str | None = None
     job_version: str | None = None
+    downloaded_bytes: int = 0
+    store_bytes_read: int = 0
+    store_bytes_written: int = 0
 
 
 class LoaderReport(BaseModel):
@@ -103,47 +109,39 @@ def advance_job_version(version_id: str) -> JobProgress:
     from zenml.client import Client
 
     from zenbatch.zenml_ext.materializers.batch_job import BatchJobMaterializer
-    from zenbatch.zenml_ext.materializers.results import ESTIMATE_KEY, ResultsMaterializer
+    from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
 
     job: BatchJob = Client().get_artifact_version(UUID(version_id)).load()
-    before = [(s.index, s.batch_id, s.status) for s in job.shards]
-    collection = advance(job, provider_for(job), save=lambda _: None, inputs=_inputs(job), progress=LineProgress(logger.info, "bytes"))
-    counts = summarize(collection.results)
+    before = _shape(job)
+    blobs = job.blobs
+    traffic = blobs.traffic if blobs is not None else Traffic()
+    rows = dataset_rows(job.inputs_ref, traffic) if job.inputs_ref else None
+    collection = advance(job, provider_for(job), save=lambda _: None, inputs=rows, progress=LineProgress(logger.info, "bytes"))
+    counts = collection.results.summary
     progress = JobProgress(
-        job_id=job.job_id, name=job.name, final=collection.final, shards=shard_counts(job),
-        rows={k: int(counts[k]) for k in ("rows", "succeeded", "failed", "missing")},
+        job_id=job.job_id, name=job.name, final=collection.final, shards=job.status_counts(),
+        rows={k: int(counts[k]) for k in ("rows", "succeeded", "failed", "missing")}, downloaded_bytes=collection.downloaded_bytes,
     )  # fmt: skip
     tags = [ZENBATCH_TAG, job_tag(job.job_id)]
     if collection.final:
-        results = collection.results
-        results.attrs[ESTIMATE_KEY] = job.estimate
         saved = save_artifact(
-            results, name=RESULTS_ARTIFACT, tags=tags, materializer=ResultsMaterializer,
+            collection.results, name=RESULTS_ARTIFACT, tags=tags, materializer=ResultsMaterializer,
             user_metadata={"job_id": job.job_id, "job_name": job.name, "model_version": job.model_version or ""},
         )  # fmt: skip
         _link_to_model(saved, job)
         progress.results_version = str(saved.id)
-    if collection.final or [(s.index, s.batch_id, s.status) for s in job.shards] != before:
+    if collection.final or _shape(job) != before:
         state = save_artifact(job, name=JOB_ARTIFACT, tags=tags, materializer=BatchJobMaterializer)
         _link_to_model(state, job)
         mark_newest(state.id, job.job_id, collected=collection.final)
         progress.job_version = str(state.id)
+    progress.store_bytes_read, progress.store_bytes_written = traffic.read, traffic.written
     return progress
 
 
-def shard_counts(job: BatchJob) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for shard in job.shards:
-        counts[shard.status.value] = counts.get(shard.status.value, 0) + 1
-    return counts
-
-
-def _inputs(job: BatchJob) -> pd.DataFrame | None:
-    if not job.inputs_ref:
-        return None
-    from zenml.client import Client
-
-    return Client().get_artifact_version(UUID(job.inputs_ref)).load()
+def _shape(job: BatchJob) -> list[tuple[Any, ...]]:
+    """What a saved state must follow: the shards' batches, statuses and collection."""
+    return [(s.index, s.batch_id, s.status, s.collected, s.output_sha256) for s in job.shards]
 
 
 def _link_to_model(artifact: Any, job: BatchJob) -> None:

@@ -33,6 +33,12 @@ class JobOverview(BaseModel):
     created: str = ""
 
 
+def batch_ids_of(meta: dict[str, Any]) -> list[str]:
+    """The batch ids in a ``batch_job`` version's metadata (a list; older versions joined them with ", ")."""
+    ids = meta.get("batch_ids") or []
+    return [str(b) for b in ids] if isinstance(ids, list) else [b for b in str(ids).split(", ") if b]
+
+
 def list_jobs(limit: int = 50) -> list[JobOverview]:
     """The newest state of each job, newest job first."""
     seen: dict[str, JobOverview] = {}
@@ -46,7 +52,7 @@ def list_jobs(limit: int = 50) -> list[JobOverview]:
             state="collected" if is_collected(version) else "open", provider=str(meta.get("provider", "")),
             model=str(meta.get("model", "")), requests=int(meta.get("requests", 0)),
             shards=dict(meta.get("shard_statuses") or {}),
-            batch_ids=[b for b in str(meta.get("batch_ids") or "").split(", ") if b],
+            batch_ids=batch_ids_of(meta),
             estimated_batch_cost=float(meta.get("estimated_batch_cost", 0.0)),
             estimated_realtime_cost=float(meta.get("estimated_realtime_cost", 0.0)),
             created=version.created.isoformat(timespec="seconds"),
@@ -62,7 +68,7 @@ def list_jobs(limit: int = 50) -> list[JobOverview]:
 
 
 def load_job(job_id: str) -> BatchJob:
-    """The newest saved state of a job (its files copied to the local work folder)."""
+    """The newest saved state of a job (its files are fetched into the local work folder when needed)."""
     from zenbatch.errors import ConfigError
 
     version = newest_of_job(JOB_ARTIFACT, job_id)

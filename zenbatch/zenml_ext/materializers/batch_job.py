@@ -1,12 +1,18 @@
-"""The ``batch_job`` artifact: the job's state plus its input shards and downloaded results.
+"""The ``batch_job`` artifact: a job's state, naming its files by digest.
 
-Files travel with the artifact, so a loader running in another pod or machine finds them;
-on load they are copied into a local work folder (``ZENBATCH_HOME``, default ``~/.zenbatch``).
+A version holds ``job.json`` and a card, whatever the job's size. The shard inputs, result files
+and results parts it names live once in the artifact store's blob store (see
+:mod:`zenbatch.zenml_ext.blob_store`): a file is stored the first time a state naming it is
+saved, and fetched into the job's folder under ``ZENBATCH_HOME`` only when a step needs it.
+
+A version saved by an older zenbatch carries copies of its files in ``inputs/`` and ``results/``;
+it loads too (its files are copied into the job's folder once, and stored as blobs on the next save).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
@@ -14,11 +20,14 @@ from zenml.enums import ArtifactType, VisualizationType
 from zenml.io import fileio
 from zenml.materializers.base_materializer import BaseMaterializer
 
+from zenbatch.blobs import Blobs, file_digest
 from zenbatch.home import job_folder
 from zenbatch.jobs import BatchJob
 from zenbatch.reports import render_job_card
+from zenbatch.zenml_ext.blob_store import artifact_blobs
 
 JOB_FILE = "job.json"
+OLDER_FOLDERS = ("inputs", "results")  # the layout of versions that copied every file
 
 
 class BatchJobMaterializer(BaseMaterializer):
@@ -26,33 +35,39 @@ class BatchJobMaterializer(BaseMaterializer):
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
 
     def save(self, data: BatchJob) -> None:
-        job = data.model_copy(deep=True)
-        for folder in ("inputs", "results"):
-            fileio.makedirs(os.path.join(self.uri, folder))
-        for shard in job.shards:
-            name = f"shard-{shard.index:04d}.jsonl"  # stable: a job saved and loaded again keeps its names
-            fileio.copy(shard.path, os.path.join(self.uri, "inputs", name), overwrite=True)
-            shard.path = f"inputs/{name}"
-            for path in data.result_files(shard):
-                if path.exists():
-                    fileio.copy(str(path), os.path.join(self.uri, "results", path.name), overwrite=True)
-        job.workdir = "."
+        store_files(data, artifact_blobs(self.artifact_store))
+        state = data.model_dump(mode="json")
+        state["workdir"] = "."
+        for shard in state["shards"]:
+            shard["path"] = _relative(shard["path"], data.workdir)
         with fileio.open(os.path.join(self.uri, JOB_FILE), "wb") as handle:
-            handle.write(orjson.dumps(job.model_dump(mode="json"), option=orjson.OPT_INDENT_2))
+            handle.write(orjson.dumps(state, option=orjson.OPT_INDENT_2))
 
     def load(self, data_type: type[Any]) -> BatchJob:
         with fileio.open(os.path.join(self.uri, JOB_FILE), "rb") as handle:
             job = BatchJob.model_validate(orjson.loads(handle.read()))
         workdir = job_folder(job.job_id)
-        for folder in ("inputs", "results"):
+        job.workdir = str(workdir)
+        for shard in job.shards:
+            shard.path = str(workdir / shard.path)
+        if fileio.exists(os.path.join(self.uri, OLDER_FOLDERS[0])):
+            self._load_older(job, workdir)
+        return job.keep_in(artifact_blobs(self.artifact_store))
+
+    def _load_older(self, job: BatchJob, workdir: Path) -> None:
+        """A version with copies of its files: bring them here, and merge its results anew into parts."""
+        for folder in OLDER_FOLDERS:
             (workdir / folder).mkdir(parents=True, exist_ok=True)
             source = os.path.join(self.uri, folder)
             for name in fileio.listdir(source) if fileio.exists(source) else []:
                 fileio.copy(os.path.join(source, str(name)), str(workdir / folder / str(name)), overwrite=True)
-        job.workdir = str(workdir)
         for shard in job.shards:
-            shard.path = str(workdir / shard.path)
-        return job
+            for kind, field in (("output", "output_sha256"), ("errors", "error_sha256")):
+                path = job.result_file(shard, kind)
+                if shard.batch_id and path.exists():
+                    setattr(shard, field, file_digest(path))
+            shard.collected = False  # its rows go into a results part on the next collect
+        job.parts = []
 
     def save_visualizations(self, data: BatchJob) -> dict[str, VisualizationType]:
         path = os.path.join(self.uri, "job.html")
@@ -61,9 +76,6 @@ class BatchJobMaterializer(BaseMaterializer):
         return {path: VisualizationType.HTML}
 
     def extract_metadata(self, data: BatchJob) -> dict[str, Any]:
-        statuses: dict[str, int] = {}
-        for shard in data.shards:
-            statuses[shard.status.value] = statuses.get(shard.status.value, 0) + 1
         return {
             "job_id": data.job_id,
             "job_name": data.name,
@@ -75,7 +87,30 @@ class BatchJobMaterializer(BaseMaterializer):
             "estimated_prompt_tokens": int(data.estimate.get("prompt_tokens", 0)),
             "estimated_batch_cost": float(data.estimate.get("batch_cost", 0.0)),
             "estimated_realtime_cost": float(data.estimate.get("realtime_cost", 0.0)),
-            "batch_ids": ", ".join(s.batch_id for s in data.shards if s.batch_id),
-            "shard_statuses": statuses,
+            "batch_ids": [s.batch_id for s in data.shards if s.batch_id],
+            "shard_statuses": data.status_counts(),
             "collected": data.collected,
         }
+
+
+def store_files(job: BatchJob, blobs: Blobs) -> None:
+    """Put every file the state names into ``blobs`` (one ``exists`` for each file stored before)."""
+    for shard in job.shards:
+        if not blobs.has(shard.sha256):
+            blobs.put(job.input_file(shard), shard.sha256)
+        for kind, digest in (("output", shard.output_sha256), ("errors", shard.error_sha256)):
+            if digest and not blobs.has(digest):
+                blobs.put(job.result_file(shard, kind), digest)
+    for part in job.parts:
+        if not blobs.has(part.sha256, "parquet"):
+            blobs.put(job.part_file(part), part.sha256, "parquet")
+
+
+def _relative(path: str, workdir: str) -> str:
+    """A shard's path inside the job's folder (``inputs/...``), as the saved state holds it."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        return str(Path(path).relative_to(workdir))
+    except ValueError:
+        return f"inputs/{Path(path).name}"

@@ -1,7 +1,12 @@
-"""The ``batch_results`` artifact: one row per input row, as Parquet, with a dashboard card.
+"""``batch_results`` (a :class:`~zenbatch.parts.ResultsView`) and row tables (``labeled_dataset``), with their cards.
 
-Answers parsed from JSON and embeddings are kept as JSON text in the file (their shapes
-vary from row to row, which Parquet columns cannot hold) and parsed back on load.
+A ``batch_results`` version holds a manifest of the job's results parts (their digests and
+statistics); the parts themselves stay where the loader wrote them, once, in the artifact
+store's blob store. Loading gives a lazy view; its card and metadata come from the parts'
+statistics, reading at most a part or two for sample rows.
+
+A DataFrame (``labeled_dataset``, or a ``batch_results`` version saved by an older zenbatch) is
+one Parquet file; answers parsed from JSON and embeddings are kept as JSON text and parsed back.
 """
 
 from __future__ import annotations
@@ -15,49 +20,58 @@ from zenml.enums import ArtifactType, VisualizationType
 from zenml.io import fileio
 from zenml.materializers.base_materializer import BaseMaterializer
 
+from zenbatch.parts import SAMPLES, ResultPart, ResultsView, error_codes, part_statistics, read_part, write_part
 from zenbatch.reports import render_results_card
-from zenbatch.results import summarize
+from zenbatch.results import SUCCEEDED, summarize
+from zenbatch.zenml_ext.blob_store import arrow_filesystem, artifact_blobs
 
 DATA_FILE = "results.parquet"
-JSON_COLUMNS = ("parsed", "embedding")
+MANIFEST = "parts.json"
 ESTIMATE_KEY = "zenbatch_estimate"
 
 
-def _dump(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _load(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and value != value) else orjson.loads(value)
-
-
 class ResultsMaterializer(BaseMaterializer):
-    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame,)
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (ResultsView, pd.DataFrame)
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
     SKIP_REGISTRATION: ClassVar[bool] = True  # only where asked for; other DataFrames keep pandas' materializer
 
-    def save(self, data: pd.DataFrame) -> None:
-        frame = data.copy()
-        for column in JSON_COLUMNS:
-            if column in frame.columns:
-                frame[column] = frame[column].map(_dump).astype(object)
-        with fileio.open(os.path.join(self.uri, DATA_FILE), "wb") as handle:
-            frame.to_parquet(handle, index=False)
+    def save(self, data: ResultsView | pd.DataFrame) -> None:
+        if isinstance(data, pd.DataFrame):
+            with fileio.open(os.path.join(self.uri, DATA_FILE), "wb") as handle:
+                write_part(data, handle)
+            return
+        blobs = artifact_blobs(self.artifact_store)
+        for path, part in zip(data.paths, data.parts):
+            if not blobs.has(part.sha256, "parquet"):
+                blobs.put(path, part.sha256, "parquet")
+        manifest = {"parts": [p.model_dump(mode="json") for p in data.parts], "estimate": data.estimate}
+        with fileio.open(os.path.join(self.uri, MANIFEST), "wb") as handle:
+            handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
 
-    def load(self, data_type: type[Any]) -> pd.DataFrame:
-        with fileio.open(os.path.join(self.uri, DATA_FILE), "rb") as handle:
-            frame = pd.read_parquet(handle)
-        for column in JSON_COLUMNS:
-            if column in frame.columns:
-                frame[column] = frame[column].map(_load).astype(object)
-        return frame
+    def load(self, data_type: type[Any]) -> ResultsView | pd.DataFrame:
+        if not fileio.exists(os.path.join(self.uri, MANIFEST)):
+            with fileio.open(os.path.join(self.uri, DATA_FILE), "rb") as handle:
+                return read_part(handle)
+        with fileio.open(os.path.join(self.uri, MANIFEST), "rb") as handle:
+            manifest = orjson.loads(handle.read())
+        blobs = artifact_blobs(self.artifact_store)
+        parts = [ResultPart.model_validate(p) for p in manifest["parts"]]
+        return ResultsView([blobs.path(p.sha256, "parquet") for p in parts], parts, files=fileio,
+                           arrow_filesystem=arrow_filesystem(self.artifact_store), estimate=manifest.get("estimate"))  # fmt: skip
 
-    def save_visualizations(self, data: pd.DataFrame) -> dict[str, VisualizationType]:
+    def save_visualizations(self, data: ResultsView | pd.DataFrame) -> dict[str, VisualizationType]:
         path = os.path.join(self.uri, "results.html")
-        estimate = data.attrs.get(ESTIMATE_KEY)
+        if isinstance(data, ResultsView):
+            card = render_results_card(data.summary, error_codes(data.parts), data.samples(True), data.samples(False), data.estimate)
+        else:
+            ok = data["status"] == SUCCEEDED
+            codes = part_statistics(data, pd.Series(False, index=data.index))["error_codes"]
+            card = render_results_card(summarize(data), codes, data[ok].head(SAMPLES), data[~ok].head(SAMPLES), data.attrs.get(ESTIMATE_KEY))
         with fileio.open(path, "w") as handle:
-            handle.write(render_results_card(data, summarize(data), estimate))
+            handle.write(card)
         return {path: VisualizationType.HTML}
 
-    def extract_metadata(self, data: pd.DataFrame) -> dict[str, Any]:
+    def extract_metadata(self, data: ResultsView | pd.DataFrame) -> dict[str, Any]:
+        if isinstance(data, ResultsView):
+            return {**data.summary, "parts": len(data.parts)}
         return dict(summarize(data))

@@ -22,7 +22,7 @@ from zenbatch.zenml_ext.tags import ZENBATCH_TAG
 def _requests(job: BatchJob) -> Iterator[dict[str, Any]]:
     for shard in job.shards:
         if shard.attempt == 1:  # retries resend the same requests
-            yield from (orjson.loads(line) for line in iter_shard_lines(shard.path))
+            yield from (orjson.loads(line) for line in iter_shard_lines(job.input_file(shard)))
 
 
 @step(output_materializers={"finetune_dataset": FinetuneMaterializer})

@@ -1,0 +1,23 @@
+"""The enqueued-token backoff: a shard the provider refused for a full queue waits, 5 s doubling to 10 min.
+
+Refusals come two ways, both handled with :func:`back_off`: ``create`` answers 429 with
+``token_limit_exceeded`` (``submit``), or the batch is created and then fails validation with
+that code (``poll``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zenbatch.jobs import JobShard
+
+TOKEN_LIMIT = "token_limit_exceeded"
+BACKOFF_START = 5.0
+BACKOFF_CAP = 600.0
+
+
+def back_off(shard: JobShard, now: float) -> None:
+    """Schedule the shard's next submission: 5 s, doubling, capped."""
+    shard.backoff_seconds = min(BACKOFF_CAP, shard.backoff_seconds * 2 if shard.backoff_seconds else BACKOFF_START)
+    shard.not_before = now + shard.backoff_seconds

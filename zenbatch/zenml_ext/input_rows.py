@@ -8,6 +8,7 @@ collects, not the whole dataset. An artifact kept any other way is loaded once p
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -29,23 +30,31 @@ def dataset_rows(version_id: str, traffic: Traffic | None = None) -> InputRows:
     if not fileio.exists(path):
         frame = version.load()
         return lambda start, stop: frame.iloc[start:stop]
-    return _ParquetRows(fileio.open(path, "rb"), traffic)
+    return _ParquetRows(lambda: fileio.open(path, "rb"), traffic)
 
 
 class _ParquetRows:
-    """Row ranges of one Parquet file, reading only the row groups that hold them (the last one kept)."""
+    """Row ranges of one Parquet file, reading only the row groups that hold them (the last one kept).
 
-    def __init__(self, handle: Any, traffic: Traffic | None):
-        import pyarrow.parquet as pq
+    The file is opened at the first call: a pass that collects nothing reads nothing of it.
+    """
 
-        self.file = pq.ParquetFile(CountedFile(handle, traffic))
-        meta = self.file.metadata
+    def __init__(self, opener: Callable[[], Any], traffic: Traffic | None):
+        self.opener, self.traffic = opener, traffic
+        self.file: Any = None
         self.starts = [0]
-        for group in range(meta.num_row_groups):
-            self.starts.append(self.starts[-1] + meta.row_group(group).num_rows)
         self.kept: tuple[list[int], Any] | None = None
 
+    def _open(self) -> None:
+        import pyarrow.parquet as pq
+
+        self.file = pq.ParquetFile(CountedFile(self.opener(), self.traffic))
+        for group in range(self.file.metadata.num_row_groups):
+            self.starts.append(self.starts[-1] + self.file.metadata.row_group(group).num_rows)
+
     def __call__(self, start: int, stop: int) -> pd.DataFrame:
+        if self.file is None:
+            self._open()
         groups = [g for g in range(len(self.starts) - 1) if self.starts[g] < stop and self.starts[g + 1] > start]
         if self.kept is None or self.kept[0] != groups:
             self.kept = (groups, self.file.read_row_groups(groups))

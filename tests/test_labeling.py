@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from zenbatch.defaults import sample_dataset
 from zenbatch.errors import ConfigError
-from zenbatch.labeling import LabelConfig, label_results
+from zenbatch.labeling import LabelConfig, label_results, label_view
 from tests.helpers import http_error_line, output_line, results_table
 
 SAMPLE = sample_dataset()
@@ -140,3 +140,21 @@ def test_sample_answers_that_echo_the_truth_give_its_distribution():
     assert labeled.invalid == 0 and labeled.missing_or_failed == 0
     assert labeled.distribution == sample["label"].value_counts().to_dict()
     assert labeled.frame["label_predicted"].tolist() == sample["label"].tolist()
+
+
+def test_a_view_is_labeled_a_part_at_a_time_into_stored_parts(tmp_path):
+    from zenbatch.blobs import Blobs
+    from zenbatch.parts import stored_view
+
+    first = results_table(['{"sentiment": "positive"}', '{"sentiment": "great"}'])
+    second = results_table(['{"sentiment": "negative"}', None, '{"sentiment": "positive"}'])
+    blobs = Blobs(str(tmp_path / "store"))
+    results = stored_view([first, second], tmp_path / "results", blobs)
+
+    view, counts = label_view(results, SENTIMENT, tmp_path / "labels", blobs)
+
+    assert [p.rows for p in view.parts] == [2, 3] and all(blobs.has(p.sha256, "parquet") for p in view.parts)
+    assert counts.distribution == {"positive": 2, "negative": 1} and counts.invalid == 1 and counts.missing_or_failed == 1
+    assert counts.rows == 5 == len(view)
+    labeled = view.to_pandas()
+    assert [v if isinstance(v, str) else None for v in labeled["label_predicted"]] == ["positive", None, "negative", None, "positive"]

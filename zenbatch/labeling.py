@@ -8,15 +8,18 @@ absent, or the value is not one of the allowed labels.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from zenbatch.blobs import Blobs
 from zenbatch.errors import ConfigError
+from zenbatch.parts import ResultsView, frames_of, stored_view
 from zenbatch.results import FAILED, MISSING, SUCCEEDED
 
 VALID_COLUMN = "label_valid"
@@ -181,22 +184,35 @@ def label_results(results: pd.DataFrame, config: LabelConfig) -> LabeledResults:
     )
 
 
-def label_parts(frames: Iterable[pd.DataFrame], config: LabelConfig) -> LabeledResults:
-    """:func:`label_results` over a results view a part at a time, the parts' labels joined in order."""
-    done = [label_results(frame, config) for frame in frames]
-    if not done:
+@dataclass
+class LabelCounts:
+    """The counts of :class:`LabeledResults`, over all the parts of a view."""
+
+    distribution: dict[str, int]
+    invalid: int
+    missing_or_failed: int
+    rows: int
+
+
+def label_view(results: ResultsView | pd.DataFrame, config: LabelConfig, folder: Path, blobs: Blobs | None = None) -> tuple[ResultsView, LabelCounts]:
+    """:func:`label_results` a part at a time, each labeled part saved under ``folder`` (and ``blobs``)."""
+    counts = LabelCounts({}, 0, 0, 0)
+
+    def labeled_parts() -> Iterator[pd.DataFrame]:
+        for frame in frames_of(results):
+            labeled = label_results(frame, config)
+            for label, n in labeled.distribution.items():
+                counts.distribution[label] = counts.distribution.get(label, 0) + n
+            counts.invalid += labeled.invalid
+            counts.missing_or_failed += labeled.missing_or_failed
+            counts.rows += labeled.rows
+            yield labeled.frame
+
+    view = stored_view(labeled_parts(), folder, blobs, estimate=getattr(results, "estimate", None))
+    if not counts.rows:
         raise ConfigError("labeling: the results have no rows")
-    counts: dict[str, int] = {}
-    for labeled in done:
-        for label, n in labeled.distribution.items():
-            counts[label] = counts.get(label, 0) + n
-    return LabeledResults(
-        frame=pd.concat([labeled.frame for labeled in done], ignore_index=True) if len(done) > 1 else done[0].frame,
-        distribution=dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
-        invalid=sum(labeled.invalid for labeled in done),
-        missing_or_failed=sum(labeled.missing_or_failed for labeled in done),
-        rows=sum(labeled.rows for labeled in done),
-    )
+    counts.distribution = dict(sorted(counts.distribution.items(), key=lambda item: (-item[1], item[0])))
+    return view, counts
 
 
 def _no_answer(status: Any, code: Any) -> str:

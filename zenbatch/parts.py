@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
-from zenbatch.blobs import Files, LocalFiles
+from zenbatch.blobs import Blobs, Files, LocalFiles, file_digest
 from zenbatch.results import RESULT_COLUMNS, SUCCEEDED, summarize
 
 JSON_COLUMNS = ("parsed", "embedding")  # shapes vary row to row: kept as JSON text in the file
@@ -78,6 +78,18 @@ def error_codes(parts: list[ResultPart]) -> dict[str, int]:
     return dict(sorted(total.items(), key=lambda item: -item[1]))
 
 
+def save_part(frame: pd.DataFrame, path: Path, blobs: Blobs | None, *, home: int, batches: int = 1,
+              candidates: pd.Series | None = None) -> ResultPart:  # fmt: skip
+    """Write a part to ``path`` (and ``blobs``, when given) and return it with its statistics."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_part(frame, path)
+    candidates = candidates if candidates is not None else pd.Series(False, index=frame.index)
+    part = ResultPart(home=home, sha256=file_digest(path), batches=batches, **part_statistics(frame, candidates))
+    if blobs is not None:
+        blobs.put(path, part.sha256, kind="parquet")
+    return part
+
+
 def write_part(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a part's rows as Parquet (JSON columns as text)."""
     pq.write_table(_table(frame), path, compression="zstd")
@@ -95,8 +107,11 @@ def _table(frame: pd.DataFrame) -> pa.Table:
 
 
 def read_part(handle: Any, columns: list[str] | None = None) -> pd.DataFrame:
-    """A part's rows (JSON columns parsed back)."""
-    frame = pq.read_table(handle, columns=columns).to_pandas()
+    """A part's rows (JSON columns parsed back); of ``columns``, those the part has."""
+    file = pq.ParquetFile(handle)
+    if columns is not None:
+        columns = [c for c in columns if c in file.schema_arrow.names]
+    frame = file.read(columns=columns).to_pandas()
     for column in JSON_COLUMNS:
         if column in frame.columns:
             frame[column] = frame[column].map(_load).astype(object)
@@ -165,12 +180,26 @@ class ResultsView:
         return pd.DataFrame()
 
 
-def frames_of(results: ResultsView | pd.DataFrame) -> Iterator[pd.DataFrame]:
+def frames_of(results: ResultsView | pd.DataFrame, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
     """A results view a part at a time (or a table saved by an older zenbatch, whole)."""
     if isinstance(results, pd.DataFrame):
-        yield results
+        yield results if columns is None else results[[c for c in columns if c in results.columns]]
     else:
-        yield from results.iter_frames()
+        yield from results.iter_frames(columns)
+
+
+def columns_of(results: ResultsView | pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Only ``columns`` (those present) of every row: what a whole-table computation needs, and no more."""
+    frames = list(frames_of(results, columns))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def stored_view(frames: Iterable[pd.DataFrame], folder: Path, blobs: Blobs | None, files: Files | None = None,
+                estimate: dict[str, Any] | None = None) -> ResultsView:  # fmt: skip
+    """Each frame saved as a part (``folder/part-NNNNN.parquet`` and ``blobs``), seen as one view."""
+    parts = [save_part(frame, folder / f"part-{home:05d}.parquet", blobs, home=home) for home, frame in enumerate(frames)]
+    paths = [blobs.path(p.sha256, "parquet") if blobs is not None else str(folder / f"part-{p.home:05d}.parquet") for p in parts]
+    return ResultsView(paths, parts, files=files if blobs is None else blobs.files, estimate=estimate)
 
 
 def write_results(frames: Iterable[pd.DataFrame], out: str | Path) -> int:

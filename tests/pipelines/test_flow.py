@@ -55,7 +55,7 @@ def test_every_input_row_is_in_batch_results_once_and_ran_once(flow):
 
 
 def test_labels_metrics_and_finetuning_data_follow_from_the_answers(flow):
-    labeled = output(flow.labeling, "label_results", "labeled_dataset")
+    labeled = output(flow.labeling, "label_results", "labeled_dataset").to_pandas()
     assert labeled["label_valid"].tolist().count(False) == 1
     assert "superb" in labeled.loc[~labeled["label_valid"], "label_problem"].iloc[0]
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zenbatch.blobs import file_digest
 from zenbatch.errors import ResultsError
 from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus
-from zenbatch.parts import ResultPart, ResultsView, part_statistics, read_part, write_part
+from zenbatch.parts import ResultPart, ResultsView, read_part, save_part
 from zenbatch.pricing import PriceTable
 from zenbatch.progress import Progress, silent
 from zenbatch.providers.base import BatchProvider
@@ -246,13 +246,8 @@ def retry_candidates(job: BatchJob, frame: pd.DataFrame) -> pd.Series:
 
 
 def _store_part(job: BatchJob, home: int, frame: pd.DataFrame, batches: int) -> None:
-    part = ResultPart(home=home, sha256="", batches=batches, **part_statistics(frame, retry_candidates(job, frame)))
-    path = job.part_file(part)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_part(frame, path)
-    part.sha256 = file_digest(path)
-    if job.blobs is not None:
-        job.blobs.put(path, part.sha256, kind="parquet")
+    path = job.part_file(ResultPart(home=home, sha256="", batches=batches))
+    part = save_part(frame, path, job.blobs, home=home, batches=batches, candidates=retry_candidates(job, frame))
     job.parts = [p for p in job.parts if p.home != home] + [part]
 
 

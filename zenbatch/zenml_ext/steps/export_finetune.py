@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-import pandas as pd
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
 from zenbatch.zenml_ext.materializers.finetune import FinetuneMaterializer
 from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
 from zenbatch.jobs import BatchJob
+from zenbatch.labeling import VALID_COLUMN
+from zenbatch.parts import ResultsView, columns_of
 from zenbatch.shards import iter_shard_lines
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
@@ -27,10 +28,12 @@ def _requests(job: BatchJob) -> Iterator[dict[str, Any]]:
 
 @step(output_materializers={"finetune_dataset": FinetuneMaterializer})
 def export_finetune(
-    labeled_dataset: pd.DataFrame, batch_job: BatchJob, config: dict[str, Any], job_id: str | None = None
+    labeled_dataset: ResultsView, batch_job: BatchJob, config: dict[str, Any], job_id: str | None = None
 ) -> Annotated[FinetuneDataset, ArtifactConfig(name="finetune_dataset", tags=[ZENBATCH_TAG])]:
     """``config`` is a ``FinetuneConfig`` (see configs/pipelines/finetune.yaml)."""
-    dataset = build_finetune(labeled_dataset, _requests(batch_job), FinetuneConfig.model_validate(config))
+    settings = FinetuneConfig.model_validate(config)
+    needed = ["custom_id", "status", "content", VALID_COLUMN, settings.predicted_column, settings.truth_column or ""]
+    dataset = build_finetune(columns_of(labeled_dataset, needed), _requests(batch_job), settings)
     with tempfile.TemporaryDirectory(prefix="zenbatch-finetune-") as folder:
         # Check the files exactly as they will be uploaded; a bad file fails here, not at the provider.
         reports = {name: validate_finetune_file(path, strict=True) for name, path in write_finetune(dataset, Path(folder)).items()}

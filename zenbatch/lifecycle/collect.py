@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from zenbatch.blobs import file_digest
 from zenbatch.errors import ResultsError
-from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus
+from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus, saved_by_caller
 from zenbatch.parts import ResultPart, ResultsView, read_part, save_part
 from zenbatch.pricing import PriceTable
 from zenbatch.progress import Progress, silent
@@ -68,7 +68,7 @@ def collect(
     job: BatchJob,
     provider: BatchProvider,
     *,
-    save: Save,
+    save: Save = saved_by_caller,
     inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     progress: Progress = silent,
@@ -264,7 +264,7 @@ def _read_part(job: BatchJob, part: ResultPart, columns: list[str] | None = None
 # retries ----------------------------------------------------------------------------------------
 
 
-def plan_retries(job: BatchJob, provider: BatchProvider, *, save: Save) -> list[JobShard]:
+def plan_retries(job: BatchJob, provider: BatchProvider, *, save: Save = saved_by_caller) -> list[JobShard]:
     """New pending shards (attempt n+1) for the retryable rows of parts with no retry still running."""
     busy = {home for s in job.shards if s.attempt > 1 and not s.collected for home in s.homes}
     wanted: dict[str, tuple[int, int]] = {}  # custom_id -> (home, attempts)

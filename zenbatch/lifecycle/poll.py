@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from zenbatch.jobs import BatchJob, EndReason, JobShard, Save, ShardStatus
+from zenbatch.jobs import BatchJob, EndReason, JobShard, Save, ShardStatus, saved_by_caller
 from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.providers.base import BatchInfo, BatchProvider
 
@@ -30,7 +30,7 @@ class PollReport(BaseModel):
     total_requests: int = 0
 
 
-def poll(job: BatchJob, provider: BatchProvider, *, save: Save, now: Callable[[], float] = time.time) -> PollReport:
+def poll(job: BatchJob, provider: BatchProvider, *, save: Save = saved_by_caller, now: Callable[[], float] = time.time) -> PollReport:
     """Retrieve every open shard once and record what changed."""
     report = PollReport()
     for shard in job.open_shards:
@@ -77,7 +77,7 @@ def record(shard: JobShard, info: BatchInfo, now: float) -> None:
         shard.ended = EndReason.of(info.status)
 
 
-def cancel(job: BatchJob, provider: BatchProvider, *, save: Save, now: Callable[[], float] = time.time) -> list[int]:
+def cancel(job: BatchJob, provider: BatchProvider, *, save: Save = saved_by_caller, now: Callable[[], float] = time.time) -> list[int]:
     """Cancel every open shard and drop the pending ones; finished work is kept for collection.
 
     Returns the indexes of the shards asked to cancel. Poll until they are terminal, then collect.

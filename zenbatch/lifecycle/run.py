@@ -12,7 +12,7 @@ from enum import Enum
 import pandas as pd
 
 from zenbatch.progress import Progress, silent
-from zenbatch.jobs import BatchJob, Save
+from zenbatch.jobs import BatchJob, Save, saved_by_caller
 from zenbatch.lifecycle.collect import Collection, InputRows, collect, plan_retries
 from zenbatch.lifecycle.poll import poll
 from zenbatch.lifecycle.submit import submit
@@ -32,7 +32,7 @@ def advance(
     job: BatchJob,
     provider: BatchProvider,
     *,
-    save: Save,
+    save: Save = saved_by_caller,
     inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     progress: Progress = silent,
@@ -50,7 +50,7 @@ def run_until_done(
     job: BatchJob,
     provider: BatchProvider,
     *,
-    save: Save,
+    save: Save = saved_by_caller,
     inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     poll_interval: float = 30.0,

@@ -22,7 +22,7 @@ from zenbatch.config import JobConfig
 from zenbatch.errors import ProviderError
 from zenbatch.estimate import Estimate, estimate_job
 from zenbatch.home import job_folder, local_home
-from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus
+from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus, saved_by_caller
 from zenbatch.progress import Progress, silent
 from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.lifecycle.poll import record
@@ -133,7 +133,7 @@ def submit(
     job: BatchJob,
     provider: BatchProvider,
     *,
-    save: Save,
+    save: Save = saved_by_caller,
     look_back: int = 500,
     checkpoint: Checkpoint | None = None,
     now: Callable[[], float] = time.time,

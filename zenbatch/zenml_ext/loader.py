@@ -116,7 +116,7 @@ def advance_job_version(version_id: str) -> JobProgress:
     blobs = job.blobs
     traffic = blobs.traffic if blobs is not None else Traffic()
     rows = dataset_rows(job.inputs_ref, traffic) if job.inputs_ref else None
-    collection = advance(job, provider_for(job), save=lambda _: None, inputs=rows, progress=LineProgress(logger.info, "bytes"))
+    collection = advance(job, provider_for(job), inputs=rows, progress=LineProgress(logger.info, "bytes"))
     counts = collection.results.summary
     progress = JobProgress(
         job_id=job.job_id, name=job.name, final=collection.final, shards=job.status_counts(),

@@ -91,7 +91,7 @@ class LiveProgress(BaseModel):
 def live_progress(job: BatchJob, provider: BatchProvider | None = None) -> LiveProgress:
     """Retrieve each open shard once (read only: the saved state is not changed)."""
     working = job.model_copy(deep=True)
-    poll(working, provider or provider_for(working), save=lambda _: None)
+    poll(working, provider or provider_for(working))
     first = [s for s in working.shards if s.attempt == 1]
     return LiveProgress(
         job_id=job.job_id, name=job.name, open_shards=len(working.open_shards),

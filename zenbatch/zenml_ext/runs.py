@@ -83,7 +83,7 @@ def cancel_job(job_id: str) -> int:
     job = load_job(job_id)
     if job.collected:
         raise JobStateError(f"job {job_id} is already collected: nothing to cancel")
-    asked = cancel(job, provider_for(job), save=lambda _: None)
+    asked = cancel(job, provider_for(job))
     state = save_artifact(job, name=JOB_ARTIFACT, tags=[ZENBATCH_TAG, job_tag(job_id)], materializer=BatchJobMaterializer)
     mark_newest(state.id, job_id, collected=False)
     return len(asked)

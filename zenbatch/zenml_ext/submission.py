@@ -36,7 +36,7 @@ def submit_plan(plan: BatchJob) -> tuple[BatchJob, SubmitOutcome]:
         job.model_version = job.model_version or plan.model_version
     if job.collected or (known is not None and is_collected(known)):
         return job, SubmitOutcome(job_id=job.job_id, already_collected=True)
-    report = submit(job, provider_for(job), save=lambda _: None)
+    report = submit(job, provider_for(job))
     return job, SubmitOutcome(
         job_id=job.job_id, batch_ids=[s.batch_id for s in job.shards if s.batch_id], submitted=len(report.submitted),
         reused=len(report.reused), deferred=len(report.deferred_quota) + len(report.deferred_backoff),

@@ -1,7 +1,9 @@
 """Parse a 1,000,000-line output file of chat completion bodies and join it to the inputs.
 
-Compared with a naive baseline: ``json.loads`` per line, ``pd.json_normalize`` and a merge.
-Target: >= 3x the baseline. The baseline runs on a 200,000-line slice and is compared by rate.
+Targets on a 2-core machine: >= 250,000 rows/s and a peak RSS <= 1 GB, the whole process (its
+input frame included). The speedup over a naive baseline (``json.loads`` per line,
+``pd.json_normalize`` and a merge) is reported too; the baseline runs on a 200,000-line slice
+after the peak RSS is taken and is compared by rate.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import orjson
 import pandas as pd
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -23,6 +26,8 @@ from zenbatch.results import ResultParser, join_results  # noqa: E402
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 BASELINE_ROWS = min(ROWS, 200_000)
+TARGET_ROWS_PER_S = 250_000
+TARGET_PEAK_RSS_MB = 1024
 
 
 def write_output(path: Path, ids: list[str]) -> None:
@@ -48,6 +53,11 @@ def write_output(path: Path, ids: list[str]) -> None:
             handle.write(orjson.dumps(line) + b"\n")
 
 
+def input_frame(texts: list[str]) -> pd.DataFrame:
+    """The inputs with their text in Arrow, as a dataset reader gives them (pandas' own conversion of the list keeps ~140 MB more)."""
+    return pd.DataFrame({"text": pa.array(texts, pa.large_string(), memory_pool=pa.system_memory_pool()).to_pandas()})
+
+
 def naive(path: Path, inputs: pd.DataFrame, limit: int) -> pd.DataFrame:
     records = []
     with path.open() as handle:
@@ -63,7 +73,7 @@ def naive(path: Path, inputs: pd.DataFrame, limit: int) -> pd.DataFrame:
 
 def main() -> None:
     ids = [f"r{i:08d}" for i in range(ROWS)]
-    inputs = pd.DataFrame({"custom_id": ids, "text": sample_texts(ROWS)})
+    inputs = input_frame(sample_texts(ROWS))
     table = PriceTable.default()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "output.jsonl"
@@ -72,11 +82,11 @@ def main() -> None:
         with timer() as ours:
             parser = ResultParser(structured=True)
             parser.feed_file(path)
-            results = join_results(inputs[["text"]], ids, parser.frame(), table=table, pricing_model="gpt-4o-mini")
+            results = join_results(inputs, ids, parser.frame(), table=table, pricing_model="gpt-4o-mini")
         assert len(results) == ROWS and (results["status"] == "succeeded").all()
         rss = peak_rss_mb()
         with timer() as base:
-            baseline = naive(path, inputs, BASELINE_ROWS)
+            baseline = naive(path, inputs.assign(custom_id=ids), BASELINE_ROWS)
         assert len(baseline) == ROWS
     rate = ROWS / ours["seconds"]
     base_rate = BASELINE_ROWS / base["seconds"]
@@ -86,7 +96,7 @@ def main() -> None:
     report("results_baseline_rows_per_s", base_rate)
     report("results_speedup_vs_baseline", rate / base_rate)
     report("results_peak_rss_mb", rss)
-    report("results_targets_met", str(rate / base_rate >= 3).lower())
+    report("results_targets_met", str(rate >= TARGET_ROWS_PER_S and rss <= TARGET_PEAK_RSS_MB).lower())
 
 
 if __name__ == "__main__":

@@ -5,18 +5,26 @@ HTTP error from the model in ``response``, or a request that never ran in ``erro
 Azure's lines without ``id``. A row that never came back is ``missing``, never dropped.
 Retryable: 429, 5xx, ``batch_expired`` and missing rows; not retryable: other 4xx, content
 filters, context length, cancelled requests.
+
+Nearly every line of a batch is a successful chat completion with text: the reading loop takes
+those fields itself, and leaves every other shape to ``_outcome``. Each file's outcomes become
+columns once (see zenbatch.columns), and the join matches custom_ids with one Arrow hash table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 
+from zenbatch import columns
 from zenbatch.errors import ResultsError
 from zenbatch.pricing import PriceTable
 
@@ -30,6 +38,13 @@ RETRYABLE_CODES = {"batch_expired", "rate_limit_exceeded", "server_error", "time
 PERMANENT_CODES = {"context_length_exceeded", "content_filter", "content_policy_violation", "batch_cancelled", "invalid_prompt"}
 _TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens")
 _TEXT_FIELDS = ("status", "content", "parse_error", "finish_reason", "error_code", "error_message", "retryable")
+_FRAME_COLUMNS = [c for c in RESULT_COLUMNS if c != "cost_usd"]
+_OUTCOME_FIELDS = _FRAME_COLUMNS[1:]
+_DENSE_FIELDS = ("content", "parsed", "finish_reason", *_TOKEN_FIELDS)
+_CHAT_SUCCESS = {"status": SUCCEEDED, "parse_error": None, "embedding": None, "status_code": 200,
+                 "error_code": None, "error_message": None, "retryable": False}  # fmt: skip
+_READ_BUFFER = 1 << 20
+_BATCH = 1 << 16  # lines read between two moves of their custom_ids to Arrow
 
 
 def is_retryable(status_code: int | None, code: str | None) -> bool:
@@ -50,49 +65,156 @@ class ResultParser:
 
     def __init__(self, structured: bool = False):
         self.structured = structured
-        self.columns: dict[str, list[Any]] = {name: [] for name in RESULT_COLUMNS if name != "cost_usd"}
-        self.position: dict[str, int] = {}
+        self._table = _Rows().frame()  # one row per custom_id, as of the last frame()
+        self._parts: list[pd.DataFrame] = []  # the rows of each file fed since, in arrival order
 
     def feed(self, lines: Iterable[bytes], source: str = "results") -> None:
         """Parse the lines of one output or error file."""
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = orjson.loads(raw)
-                custom_id = record["custom_id"]
-            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ResultsError(
-                    f"{source}, line {number}: not a batch result line ({type(exc).__name__}: {exc}); "
-                    "the file may be truncated or corrupt: it is discarded, and the next collect downloads it again"
-                ) from None
-            self._add(custom_id, record, source, number)
+        rows = _Rows()
+        try:
+            rows.read(lines, source, self.structured)
+        finally:
+            if len(rows):
+                self._parts.append(rows.frame())
 
     def feed_file(self, path: str | Path) -> None:
-        with Path(path).open("rb") as handle:
+        with Path(path).open("rb", buffering=_READ_BUFFER) as handle:
             self.feed(handle, str(path))
 
-    def _add(self, custom_id: str, record: dict, source: str, number: int) -> None:
-        row = _outcome(record, self.structured)
-        if row is None:
-            raise ResultsError(f"{source}, line {number}: custom_id {custom_id!r} has neither response nor error")
-        existing = self.position.get(custom_id)
-        columns = self.columns
-        if existing is None:
-            self.position[custom_id] = len(columns["custom_id"])
-            columns["custom_id"].append(custom_id)
-            for name, value in zip(_OUTCOME_FIELDS, row):
-                columns[name].append(value)
-        elif columns["status"][existing] != SUCCEEDED:
-            for name, value in zip(_OUTCOME_FIELDS, row):
-                columns[name][existing] = value
+    def frame(self) -> pd.DataFrame:
+        """The parsed outcomes, one row per custom_id seen, in the order each was first seen.
+
+        Text, ``parsed`` and ``embedding`` columns hold objects (None where there is none);
+        ``status_code`` is a nullable Int64.
+        """
+        if self._parts:
+            parts = [self._table, *self._parts] if len(self._table) else self._parts
+            rows = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+            self._table, self._parts = _one_per_custom_id(rows), []
+        return self._table.copy(deep=False)
+
+
+def _one_per_custom_id(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each custom_id's row where it was first seen: its first success, or else its last outcome."""
+    ids = columns.strings(rows["custom_id"])
+    if columns.all_distinct(ids):
+        return rows
+    codes = columns.first_seen(ids)
+    count, distinct = len(rows), int(codes.max()) + 1
+    order = np.arange(count)
+    last = np.full(distinct, -1)
+    np.maximum.at(last, codes, order)
+    succeeded = (rows["status"] == SUCCEEDED).to_numpy()
+    first_success = np.full(distinct, count)
+    np.minimum.at(first_success, codes[succeeded], order[succeeded])
+    chosen = np.where(first_success < count, first_success, last)
+    return rows.take(chosen).reset_index(drop=True)
+
+
+class _Rows:
+    """The outcomes of one file's lines in arrival order, as lists until they become a frame.
+
+    Every row fills the dense fields; the fields of _CHAT_SUCCESS are kept only for rows that
+    are not a chat completion success. The custom_ids go to Arrow every _BATCH lines.
+    """
+
+    def __init__(self) -> None:
+        self.id_chunks: list[pa.Array] = []
+        self.ids: list[str] = []  # since the last chunk
+        self.dense: dict[str, list[Any]] = {name: [] for name in _DENSE_FIELDS}
+        self.other: dict[int, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.dense["content"])
+
+    def read(self, lines: Iterable[bytes], source: str, structured: bool) -> None:
+        """Add one row per line; blank lines are skipped."""
+        lines, first = iter(lines), 1
+        while True:
+            count = self._read_batch(islice(lines, _BATCH), first, source, structured)
+            self._seal_ids()
+            if count < _BATCH:
+                return
+            first += count
+
+    def _read_batch(self, lines: Iterable[bytes], first: int, source: str, structured: bool) -> int:
+        """Add the rows of lines numbered from ``first``; how many lines there were.
+
+        A successful chat completion with text content is read here, as _outcome reads it; any
+        other line, or one whose fields are not all there, goes to _outcome.
+        """
+        loads, intern, add_id = orjson.loads, sys.intern, self.ids.append
+        add_content, add_parsed, add_finish, add_prompt, add_completion, add_cached, add_reasoning = (
+            self.dense[name].append for name in _DENSE_FIELDS
+        )
+        number = first - 1
+        for number, raw in enumerate(lines, start=first):
+            try:
+                record = loads(raw)
+                custom_id = record["custom_id"]
+            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                if not raw.strip():
+                    continue
+                raise _corrupt(source, number, f"{type(exc).__name__}: {exc}") from None
+            if custom_id.__class__ is not str:
+                raise _corrupt(source, number, f"custom_id {custom_id!r} is not a string")
+            try:
+                response = record["response"]
+                body = response["body"]
+                choice = body["choices"][0]
+                content = choice["message"]["content"]
+                finish_reason = intern(choice["finish_reason"])
+                usage = body["usage"]
+                prompt = usage["prompt_tokens"] or 0
+                completion = usage["completion_tokens"] or 0
+                cached = usage["prompt_tokens_details"]["cached_tokens"] or 0
+                reasoning = usage["completion_tokens_details"]["reasoning_tokens"] or 0
+                chat_success = response["status_code"] == 200 and content is not None and finish_reason != "content_filter"
+                parsed = loads(content) if chat_success and structured else None
+            except (KeyError, IndexError, TypeError, orjson.JSONDecodeError):
+                chat_success = False
+            if not chat_success:
+                self._add_other(custom_id, record, structured, f"{source}, line {number}")
+                continue
+            add_id(custom_id)
+            add_content(content)
+            add_parsed(parsed)
+            add_finish(finish_reason)
+            add_prompt(prompt)
+            add_completion(completion)
+            add_cached(cached)
+            add_reasoning(reasoning)
+        return number - first + 1
+
+    def _add_other(self, custom_id: str, record: dict, structured: bool, where: str) -> None:
+        outcome = _outcome(record, structured)
+        if outcome is None:
+            raise ResultsError(f"{where}: custom_id {custom_id!r} has neither response nor error")
+        fields = dict(zip(_OUTCOME_FIELDS, outcome))
+        self.other[len(self)] = {name: fields[name] for name in _CHAT_SUCCESS}
+        self.ids.append(custom_id)
+        for name in _DENSE_FIELDS:
+            self.dense[name].append(fields[name])
+
+    def _seal_ids(self) -> None:
+        if self.ids:
+            self.id_chunks.append(columns.strings(self.ids))
+            self.ids = []
 
     def frame(self) -> pd.DataFrame:
-        """The parsed outcomes, one row per custom_id seen."""
-        return pd.DataFrame(self.columns, columns=[c for c in RESULT_COLUMNS if c != "cost_usd"])
-
-
-_OUTCOME_FIELDS = [c for c in RESULT_COLUMNS if c not in ("custom_id", "cost_usd")]
+        """The rows in _FRAME_COLUMNS, duplicates of a custom_id kept; each list is emptied once it is a column."""
+        self._seal_ids()
+        count = len(self)
+        made: dict[str, Any] = {"custom_id": pa.chunked_array(self.id_chunks, type=pa.large_string()).to_pandas()}
+        for name in _DENSE_FIELDS:
+            values = self.dense[name]
+            made[name] = columns.integers(values) if name in _TOKEN_FIELDS else columns.objects(values)
+            values.clear()
+        rows = np.fromiter(self.other, dtype=np.int64, count=len(self.other))
+        for name, value in _CHAT_SUCCESS.items():
+            made[name] = columns.constant(count, value, rows, [fields[name] for fields in self.other.values()])
+        self.id_chunks, self.other = [], {}
+        return columns.frame({name: made[name] for name in _FRAME_COLUMNS})
 
 
 def _outcome(record: dict, structured: bool) -> tuple | None:
@@ -165,6 +287,13 @@ def _content(body: dict) -> tuple[str | None, str | None, list[float] | None]:
     return None, None, None
 
 
+def _corrupt(source: str, number: int, reason: str) -> ResultsError:
+    return ResultsError(
+        f"{source}, line {number}: not a batch result line ({reason}); "
+        "the file may be truncated or corrupt: it is discarded, and the next collect downloads it again"
+    )
+
+
 def join_results(
     inputs: pd.DataFrame,
     custom_ids: list[str],
@@ -180,25 +309,56 @@ def join_results(
     """
     if len(custom_ids) != len(inputs):
         raise ResultsError(f"{len(custom_ids)} custom_ids for {len(inputs)} input rows; they must match one to one")
-    indexed = outcomes.set_index("custom_id", drop=False)
-    joined = indexed.reindex(pd.Index(custom_ids, name=None))
-    for name in _TEXT_FIELDS:
-        joined[name] = joined[name].astype(object).where(joined[name].notna(), None)
-    missing = joined["status"].isna().to_numpy()
-    joined["custom_id"] = custom_ids
-    joined.loc[missing, "status"] = MISSING
-    joined.loc[missing, "error_code"] = "missing"
-    joined.loc[missing, "error_message"] = "no result came back for this request"
-    joined.loc[missing, "retryable"] = True
-    for name in _TOKEN_FIELDS:
-        joined[name] = joined[name].fillna(0).astype("int64")
+    ids, rows = _match(custom_ids, outcomes["custom_id"])
+    joined = {"custom_id": ids, **_outcomes_at(outcomes, rows)}
+    missing = pd.isna(joined["status"])
+    joined["status"][missing] = MISSING
+    joined["error_code"][missing] = "missing"
+    joined["error_message"][missing] = "no result came back for this request"
+    joined["retryable"][missing] = True
     joined["retryable"] = joined["retryable"].astype(bool)
-    joined["status_code"] = joined["status_code"].astype("Int64")
-    joined["cost_usd"] = actual_cost(joined, table, pricing_model)
-    joined = joined.reset_index(drop=True)[RESULT_COLUMNS]
+    frame = columns.frame(joined)
+    frame["cost_usd"] = actual_cost(frame, table, pricing_model)
     renamed = {c: f"input_{c}" for c in inputs.columns if c in RESULT_COLUMNS}
     extra = inputs.reset_index(drop=True).rename(columns=renamed)
-    return pd.concat([joined, extra], axis=1)
+    return pd.concat([frame, extra], axis=1)
+
+
+def _match(custom_ids: Sequence[str], known: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The custom_id column of the joined table, and each custom_id's row in ``known`` (-1 for none)."""
+    try:
+        wanted, have = columns.strings(custom_ids), columns.strings(known)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # ids that are not all strings
+        index = pd.Index(known)
+        if not index.is_unique:
+            raise ValueError("cannot reindex on an axis with duplicate labels") from None
+        return pd.Series(list(custom_ids)), index.get_indexer(custom_ids)
+    codes = columns.first_seen(pa.chunked_array([*columns.chunks(have), *columns.chunks(wanted)], type=pa.large_string()))
+    count = len(have)
+    if count and codes[:count].max() != count - 1:
+        raise ValueError("cannot reindex on an axis with duplicate labels")
+    found = codes[count:]
+    return wanted.to_pandas(), np.where(found < count, found, -1)
+
+
+def _outcomes_at(outcomes: pd.DataFrame, rows: np.ndarray) -> dict[str, Any]:
+    """The outcome fields at ``rows`` (-1: none), in _OUTCOME_FIELDS order.
+
+    Text fields are objects with None where there is no value, token counts int64 with 0,
+    status codes Int64, ``parsed`` and ``embedding`` objects with NaN.
+    """
+    fields: dict[str, Any] = {}
+    for name in _OUTCOME_FIELDS:
+        column = outcomes[name]
+        if name in _TEXT_FIELDS:
+            fields[name] = columns.objects_at(column, rows)
+        elif name in _TOKEN_FIELDS:
+            fields[name] = pd.Series(columns.take(column, rows, fill_value=0), copy=False).fillna(0).astype("int64")
+        elif name == "status_code":
+            fields[name] = pd.Series(columns.take(column, rows), copy=False).astype("Int64")
+        else:
+            fields[name] = columns.take(column, rows)
+    return fields
 
 
 def actual_cost(frame: pd.DataFrame, table: PriceTable | None, model: str | None) -> np.ndarray:

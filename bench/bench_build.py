@@ -6,7 +6,6 @@ The baseline runs on a 100,000-row slice (it is slow) and is compared by rate.
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 import tempfile

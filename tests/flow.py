@@ -51,7 +51,7 @@ def _job_config(folder: Path, name: str, frame: pd.DataFrame, provider: Path, *,
         "dataset": dataset,
         "template": {
             "endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "id_column": "review_id",
-            "system_prompt": "Answer with the sentiment.", "user_template": "{answer}",
+            "system_prompt": f"Answer with the sentiment ({name}).", "user_template": "{answer}",  # two jobs, two requests
             "parameters": {"max_tokens": 20, "temperature": 0},
             "json_schema": {"name": "sentiment", "strict": True, "schema": {
                 "type": "object", "properties": {"sentiment": {"type": "string"}},

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from zenbatch.config import DatasetConfig, JobConfig
 from zenbatch.errors import ConfigError
 from zenbatch.estimate import load_requests
+from zenbatch.templates import from_mapping
 
 
 def test_a_dataset_is_a_file_or_an_artifact_never_both_or_neither():
@@ -28,3 +29,25 @@ def test_estimating_an_artifact_dataset_outside_a_pipeline_says_where_it_runs():
     })  # fmt: skip
     with pytest.raises(ConfigError, match="ZenML artifact 'reviews'.*zenbatch submit"):
         load_requests(config)
+
+
+TEMPLATE = {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "user_template": "{text}"}
+
+
+@pytest.mark.parametrize(("metadata", "message"), [
+    ({f"k{i}": "v" for i in range(12)}, r"12 pairs, and zenbatch adds 5 of its own: a batch takes at most 16, so give at most 11"),
+    ({"zenbatch_job": "x"}, r"zenbatch_job: zenbatch sets these keys itself"),
+    ({"k" * 65: "v"}, r"65 characters, at most 64"),
+    ({"team": "x" * 513}, r"the value of 'team': 513 characters, at most 512"),
+])  # fmt: skip
+def test_batch_metadata_over_the_providers_limits_is_refused_with_the_limit(metadata, message):
+    with pytest.raises(ConfigError, match=message):
+        from_mapping(JobConfig, {"template": TEMPLATE, "metadata": metadata}, "job.yaml")
+
+
+def test_reuse_follows_temperature_unless_set():
+    assert JobConfig.model_validate({"template": TEMPLATE}).reuses()
+    warm = {**TEMPLATE, "parameters": {"temperature": 0.7}}
+    assert not JobConfig.model_validate({"template": warm}).reuses()
+    assert JobConfig.model_validate({"template": warm, "reuse": True}).reuses()
+    assert not JobConfig.model_validate({"template": TEMPLATE, "reuse": False}).reuses()

@@ -112,10 +112,10 @@ class Blobs:
         """A stored Parquet part, opened for reading (its bytes counted as read)."""
         return CountedFile(self.files.open(self.path(digest, kind), "rb"), self.traffic)
 
-    def get(self, digest: str, target: str | Path) -> Path:
-        """A local copy of a JSONL blob at ``target``, checked against its digest."""
+    def get(self, digest: str, target: str | Path, kind: str = "jsonl") -> Path:
+        """A local copy of a blob at ``target``, checked against its digest."""
         target = Path(target)
-        if not self.has(digest):
+        if not self.has(digest, kind):
             raise JobStateError(
                 f"the stored file {digest[:12]}… is not in {self.root}; the artifact store lost it. Submit the job "
                 "again (zenbatch submit) to store its inputs anew; batches already created are found and reused"
@@ -123,12 +123,12 @@ class Blobs:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
         sha = hashlib.sha256()
-        with self.files.open(self.path(digest), "rb") as source:
+        with self.files.open(self.path(digest, kind), "rb") as source, partial.open("wb") as out:
             counted = CountedFile(source)
-            with pa.CompressedInputStream(pa.PythonFile(counted, mode="r"), CODEC) as stream, partial.open("wb") as out:
-                while chunk := stream.read(CHUNK):
-                    sha.update(chunk)
-                    out.write(chunk)
+            stream = pa.CompressedInputStream(pa.PythonFile(counted, mode="r"), CODEC) if kind == "jsonl" else counted
+            while chunk := stream.read(CHUNK):
+                sha.update(chunk)
+                out.write(chunk)
         self.traffic.read += counted.bytes
         if sha.hexdigest() != digest:
             partial.unlink()

@@ -96,6 +96,9 @@ class ProviderConfig(BaseModel):
         return Dialect.for_provider(self.kind, api_style=self.api_style, deployment=self.deployment, limits=self.limits)
 
 
+METADATA_PAIRS, METADATA_KEY_CHARS, METADATA_VALUE_CHARS = 16, 64, 512  # per batch, at OpenAI and Azure
+
+
 class JobConfig(BaseModel):
     """Everything needed to build, plan and price a batch job."""
 
@@ -107,7 +110,36 @@ class JobConfig(BaseModel):
     sharding: bool = True
     budget_usd: float | None = Field(default=None, ge=0)
     pricing: dict[str, Any] | None = None
+    reuse: bool | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
     base_dir: str = "."
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_fits(cls, value: dict[str, str]) -> dict[str, str]:
+        """OpenAI's batch metadata limits, counting zenbatch's own keys."""
+        from zenbatch.lifecycle.submit import METADATA_KEYS
+
+        taken = [k for k in value if k in METADATA_KEYS]
+        if taken:
+            raise ValueError(f"{', '.join(taken)}: zenbatch sets these keys itself; name yours differently")
+        if len(value) + len(METADATA_KEYS) > METADATA_PAIRS:
+            raise ValueError(
+                f"{len(value)} pairs, and zenbatch adds {len(METADATA_KEYS)} of its own: a batch takes at most "
+                f"{METADATA_PAIRS}, so give at most {METADATA_PAIRS - len(METADATA_KEYS)}"
+            )
+        for key, text in value.items():
+            if len(key) > METADATA_KEY_CHARS:
+                raise ValueError(f"key {key[:20]!r}...: {len(key)} characters, at most {METADATA_KEY_CHARS}")
+            if len(str(text)) > METADATA_VALUE_CHARS:
+                raise ValueError(f"the value of {key!r}: {len(str(text))} characters, at most {METADATA_VALUE_CHARS}")
+        return {k: str(v) for k, v in value.items()}
+
+    def reuses(self) -> bool:
+        """Whether rows answered by an earlier job are reused: ``reuse``, else only for deterministic requests (temperature 0 or unset)."""
+        if self.reuse is not None:
+            return self.reuse
+        return float(self.template.parameters.get("temperature") or 0) == 0
 
     def dataset_source(self) -> str | None:
         """The dataset's file or ``artifact NAME[:VERSION]``, for messages; None without a dataset."""

@@ -13,6 +13,7 @@ from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
 from zenbatch.dialects import Dialect
 from zenbatch.errors import ConfigError, LimitError
+from zenbatch.ledger import Split
 from zenbatch.pricing import Cost, PriceTable, check_budget, cost_of
 from zenbatch.progress import Progress, silent
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
@@ -34,6 +35,9 @@ class Estimate(BaseModel):
         tokens_exact: False when the tokenizer was guessed (unknown model): counts are approximate.
         output_tokens: expected output tokens (max_tokens per request, or the configured expectation).
         per_request: prompt tokens by custom_id, when asked for.
+        reused: rows not sent because an earlier job answered the same request (see ``zenbatch.ledger``).
+        waiting: rows not sent because another open job sends the same request.
+        reuse_saving: what the reused rows would have cost (batch price).
     """
 
     source: str
@@ -52,6 +56,9 @@ class Estimate(BaseModel):
     total: Cost
     budget_usd: float | None = None
     per_request: dict[str, int] | None = None
+    reused: int = 0
+    waiting: int = 0
+    reuse_saving: float = 0.0
 
 
 def estimate_plan(
@@ -157,10 +164,12 @@ def estimate_job(
     per_request: bool = False,
     enforce_budget: bool = True,
     progress: Progress = silent,
+    split: Split | None = None,
 ) -> Estimate:
     """Validate, plan (and with ``out_dir`` write) the shards of a job, and price them.
 
     ``progress`` hears ``("building requests", rows done, rows)`` after each chunk of rows.
+    With ``split``, rows an earlier or an open job answers are set aside (not sent, not priced).
 
     Raises:
         InputValidationError, LimitError: bad rows or limits, before anything is written.
@@ -179,13 +188,15 @@ def estimate_job(
     table.require(template.pricing_model)  # an unpriced model is refused before any shard is written
     counter = TokenCounter(template.pricing_model)
     recorded: dict[str, int] | None = {} if per_request else None
+    chunks = _reporting(_recording(requests.iter_chunks(counter=counter), recorded), len(requests), progress)
     plan = plan_shards(
-        _reporting(_recording(requests.iter_chunks(counter=counter), recorded), len(requests), progress),
+        split.chunks(chunks) if split is not None else chunks,
         requests.dialect.limits,
         out_dir=out_dir,
         sharding=config.sharding,
         embeddings=template.endpoint == "/v1/embeddings",
         source=config.dataset_source(),
+        allow_empty=split is not None,
     )
     estimate = estimate_plan(
         plan,
@@ -198,6 +209,9 @@ def estimate_job(
         budget_usd=config.budget_usd,
     )
     estimate.per_request = recorded
+    if split is not None:
+        estimate.reused, estimate.waiting = split.counts["reused"], split.counts["waiting"]
+        estimate.reuse_saving = cost_of(table, table.require(template.pricing_model), *split.reused_tokens).batch
     if enforce_budget:
         check_budget(estimate.total, config.budget_usd, table.currency)
     return estimate

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from zenbatch.blobs import Blobs
 from zenbatch.errors import JobStateError
+from zenbatch.ledger import KEYS_FILE, RIDERS_FILE, key_of
 from zenbatch.parts import ResultPart
 from zenbatch.shards import Shard, iter_shard_lines
 
@@ -72,6 +73,7 @@ class EndReason(str, Enum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     CANCELLED_BEFORE_SUBMISSION = "cancelled_before_submission"
+    NOTHING_TO_SEND = "nothing_to_send"  # every row of the job is answered by another job
 
     @classmethod
     def of(cls, status: ShardStatus) -> EndReason:
@@ -154,6 +156,10 @@ class BatchJob(BaseModel):
         inputs_ref: where the input rows are kept (e.g. a dataset artifact version id).
         model_version: the model version the job's artifacts are linked to, when any.
         parts: the results parts, one per first-attempt shard collected (see :mod:`zenbatch.parts`).
+        rows: the dataset's rows (sent or not); 0 in states saved before reuse, where every row was sent.
+        riders_sha256: the rows not sent, answered by another job (``ledger.RIDER_COLUMNS``, Parquet).
+        keys_sha256: the request keys of the rows sent (Parquet: custom_id, request_key).
+        metadata: the user's batch metadata, merged into every batch's.
     """
 
     name: str
@@ -178,6 +184,10 @@ class BatchJob(BaseModel):
     inputs_ref: str | None = None
     model_version: str | None = None
     parts: list[ResultPart] = Field(default_factory=list)
+    rows: int = 0
+    riders_sha256: str | None = None
+    keys_sha256: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
     _blobs: Blobs | None = PrivateAttr(default=None)
 
     @property
@@ -208,9 +218,21 @@ class BatchJob(BaseModel):
         """Prompt tokens of submitted shards that have not finished (the provider's queue)."""
         return sum(s.prompt_tokens for s in self.open_shards)
 
-    def first_row(self, shard: JobShard) -> int:
-        """Position of a first-attempt shard's first row among the job's rows."""
-        return sum(s.requests for s in self.shards if s.attempt == 1 and s.index < shard.index)
+    def row_range(self, shard: JobShard) -> tuple[int, int]:
+        """The rows ``[start, stop)`` of the dataset a first-attempt shard stands for: its lines and the riders between them."""
+        firsts = [s for s in self.shards if s.attempt == 1]
+        if not self.rows:  # saved before reuse: every row was sent, in order
+            start = sum(s.requests for s in firsts if s.index < shard.index)
+            return start, start + shard.requests
+        later = [s.first_row for s in firsts if s.index > shard.index]
+        return (shard.first_row if shard.index else 0), (min(later) if later else self.rows)
+
+    def stored_file(self, digest: str, name: str) -> Path:
+        """A file of the job's inputs by digest (riders, keys): the local copy, fetched from the store when missing."""
+        path = Path(self.workdir) / "inputs" / name
+        if self._blobs is not None and not path.exists():
+            self._blobs.get(digest, path, kind="parquet")
+        return path
 
     def input_file(self, shard: JobShard) -> Path:
         """The shard's local input file, fetched from the blob store when it is not here."""
@@ -223,7 +245,17 @@ class BatchJob(BaseModel):
 
     def custom_ids(self, shard: JobShard) -> list[str]:
         """The custom_ids in a shard's input file, in order."""
-        return [orjson.loads(line)["custom_id"] for line in iter_shard_lines(self.input_file(shard))]
+        return self.requests_of(shard)[0]
+
+    def requests_of(self, shard: JobShard) -> tuple[list[str], list[str]]:
+        """The custom_ids and request keys (``ledger.key_of``) in a shard's input file, in order."""
+        ids, keys = [], []
+        if shard.requests:
+            for line in iter_shard_lines(self.input_file(shard)):
+                record = orjson.loads(line)
+                ids.append(record["custom_id"])
+                keys.append(key_of(record))
+        return ids, keys
 
     def result_file(self, shard: JobShard, kind: str) -> Path:
         """Where a shard's ``output`` or ``errors`` file is kept locally."""

@@ -27,7 +27,7 @@ JSON_COLUMNS = ("parsed", "embedding")  # shapes vary row to row: kept as JSON t
 SAMPLES = 8
 _INTEGERS = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "status_code", "attempts")
 # Result columns keep one type in every part, even where a part has no value in them.
-COLUMN_TYPES = {**{c: pa.string() for c in RESULT_COLUMNS}, **{c: pa.int64() for c in _INTEGERS},
+COLUMN_TYPES = {**{c: pa.string() for c in (*RESULT_COLUMNS, "request_key", "batch_id", "reused_from")}, **{c: pa.int64() for c in _INTEGERS},
                 "retryable": pa.bool_(), "cost_usd": pa.float64()}  # fmt: skip
 
 

@@ -37,6 +37,8 @@ class RequestChunk:
         lines: one JSONL line per row, ending in a newline.
         prompt_tokens: prompt tokens per row, when counted.
         output_tokens: output tokens to expect per row (for the estimate).
+        positions: each line's row, when some rows of the run are not sent (see ``zenbatch.ledger``);
+            else the rows are ``start``, ``start + 1``, ...
     """
 
     start: int
@@ -44,6 +46,10 @@ class RequestChunk:
     lines: list[bytes]
     prompt_tokens: list[int] | None = None
     output_tokens: list[int] | None = None
+    positions: list[int] | None = None
+
+    def position(self, i: int) -> int:
+        return self.positions[i] if self.positions is not None else self.start + i
 
 
 class RequestSet:

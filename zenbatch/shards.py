@@ -139,6 +139,7 @@ def plan_shards(
     sharding: bool = True,
     embeddings: bool = False,
     source: str | None = None,
+    allow_empty: bool = False,
 ) -> ShardPlan:
     """Split rendered lines into shards; write them to ``out_dir`` when given.
 
@@ -149,6 +150,7 @@ def plan_shards(
         sharding: when False, a dataset that needs more than one file is refused.
         embeddings: count one embedding input per line against ``max_embedding_inputs``.
         source: named in errors.
+        allow_empty: no request at all is a plan of no shard (every row answered before), not an error.
 
     Raises:
         InputValidationError: a request is larger than a whole file or token budget allows.
@@ -181,7 +183,7 @@ def plan_shards(
                 for i, (size, custom_id) in enumerate(zip(sizes, ids)):
                     cost = tokens[i] if tokens else 0
                     if size > max_bytes or (max_tokens and cost > max_tokens):
-                        problems.append(_too_large(chunk.start + i, custom_id, size, cost, limits))
+                        problems.append(_too_large(chunk.position(i), custom_id, size, cost, limits))
             if problems:
                 continue  # keep scanning to report every problem; write nothing more
             cum_sizes = list(accumulate(sizes))
@@ -189,7 +191,7 @@ def plan_shards(
             i, count = 0, len(lines)
             while i < count:
                 if not open_shard:
-                    writer.open(chunk.start + i, ids[i])
+                    writer.open(chunk.position(i), ids[i])
                     n = size_total = tokens_total = outputs_total = 0
                     open_shard = True
                 base_size = cum_sizes[i - 1] if i else 0
@@ -218,7 +220,7 @@ def plan_shards(
             writer.finish(n, size_total, tokens_total, outputs_total, embeddings, last_id)
         if problems:
             raise InputValidationError(problems, source)
-        if not writer.shards:
+        if not writer.shards and not allow_empty:
             raise InputValidationError([Problem("there are no requests", "empty_file")], source)
         if staging is not None:
             _publish(writer.shards, staging, out_dir)

@@ -73,7 +73,8 @@ def test_a_job_over_budget_is_refused_in_its_step_and_nothing_is_uploaded(flow, 
     path.write_text(yaml.safe_dump(config))
     before = len(list(server_batches(flow.server)))
 
-    assert main(["submit", "--job", str(path), "--provider", str(flow.provider)]) == 1
+    # Every row was answered before: with reuse, nothing would be sent or priced, so send them all again.
+    assert main(["submit", "--job", str(path), "--provider", str(flow.provider), "--no-reuse"]) == 1
     error = capsys.readouterr().err
     assert "the submit_pipeline pipeline failed" in error and "step plan_batch" in error and "budget" in error
     assert len(list(server_batches(flow.server))) == before
@@ -91,3 +92,17 @@ def test_evaluate_reports_its_artifact_for_scripts(flow, capsys):
     assert result["status"] == "completed"
     (report,) = [o for o in result["outputs"] if o["name"] == "evaluation_report"]
     assert 0 < report["metadata"]["accuracy"] < 1
+
+
+def test_submitting_rows_answered_before_sends_nothing_and_says_so(flow, tmp_path, capsys):
+    config = yaml.safe_load(flow.configs["alpha"].read_text())
+    config.update(name="alpha-again", dataset={"path": str(flow.configs["alpha"].parent / "alpha.csv")})
+    path = tmp_path / "alpha-again.yaml"
+    path.write_text(yaml.safe_dump(config))
+    before = len(list(server_batches(flow.server)))
+
+    assert main(["submit", "--job", str(path), "--provider", str(flow.provider)]) == 0
+
+    out = capsys.readouterr().out
+    assert "30 row(s) answered by earlier jobs are reused" in out and "nothing new to send" in out
+    assert len(list(server_batches(flow.server))) == before

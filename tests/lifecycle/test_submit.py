@@ -83,3 +83,12 @@ def test_the_same_work_prepared_again_is_the_same_job_and_other_work_is_not(kit)
 
     assert first.job_id == again.job_id
     assert more.job_id != first.job_id
+
+
+def test_the_users_metadata_goes_into_every_batch_next_to_zenbatchs(kit):
+    job, _ = kit.job(4)
+    job.metadata = {"team": "search", "run": "nightly"}
+    submit(job, kit.provider())
+    (batch,) = [b for b in kit.provider().iter_batches(100) if b.id == job.shards[0].batch_id]
+    assert batch.metadata["team"] == "search" and batch.metadata["run"] == "nightly"
+    assert batch.metadata["zenbatch_job_id"] == job.job_id

@@ -144,6 +144,21 @@ class Scenario:
 
     # the promises -------------------------------------------------------------------------------
 
+    def line(self, results: pd.DataFrame) -> dict[str, Any]:
+        """This scenario's line of the matrix, counted from the results and the server."""
+        assert self.server is not None
+        answered = self.server.execution_counts(succeeded_only=True)
+        tries = self.server.execution_counts()
+        batches = self.client.batches.list(limit=100).data
+        by_content = Counter((b.metadata or {}).get("zenbatch_sha256", "") + "/" + (b.metadata or {}).get("zenbatch_attempt", "") for b in batches)
+        return {
+            "scenario": self.name, "rows": len(results), "faults survived": ", ".join(self.faults_survived) or "none",
+            "succeeded": int((results["status"] == "succeeded").sum()), "failed": int((results["status"] == "failed").sum()),
+            "rows lost": len(self.frame) - len(results), "requests answered twice": sum(1 for n in answered.values() if n > 1),
+            "shards submitted twice": sum(1 for n in by_content.values() if n > 1), "batches": len(batches),
+            "attempts (max)": max(tries.values()),
+        }  # fmt: skip
+
     def check(self) -> dict[str, Any]:
         """Every promise of the module docstring; returns this scenario's line of the matrix."""
         results = self.results()
@@ -158,19 +173,11 @@ class Scenario:
         assert set(answered) == succeeded, f"{self.name}: rows marked succeeded differ from the requests answered"
         tries = self.server.execution_counts()
         assert max(tries.values()) <= self.max_attempts, f"{self.name}: a request ran more than max_attempts times"
-        batches = self.client.batches.list(limit=100).data
-        by_content = Counter((b.metadata or {}).get("zenbatch_sha256", "") + "/" + (b.metadata or {}).get("zenbatch_attempt", "") for b in batches)
-        doubled = {key: n for key, n in by_content.items() if n > 1}
-        assert not doubled, f"{self.name}: shards submitted more than once: {doubled}"
+        line = self.line(results)
+        assert line["shards submitted twice"] == 0, f"{self.name}: shards submitted more than once"
         uploads = Counter(f.filename for f in self.client.files.list(purpose="batch").data)
         assert max(uploads.values()) == 1, f"{self.name}: input files uploaded more than once: {uploads}"
         job = self.job_state()
-        assert job.collected and len({s.batch_id for s in job.shards if s.batch_id}) == len(batches)
-        line = {
-            "scenario": self.name, "rows": self.rows, "faults survived": ", ".join(self.faults_survived) or "none",
-            "succeeded": len(succeeded), "failed": int((results["status"] == "failed").sum()),
-            "rows lost": self.rows - len(results), "requests answered twice": len(twice),
-            "shards submitted twice": len(doubled), "batches": len(batches), "attempts (max)": max(tries.values()),
-        }  # fmt: skip
+        assert job.collected and len({s.batch_id for s in job.shards if s.batch_id}) == line["batches"]
         MATRIX.append(line)
         return line

@@ -30,7 +30,8 @@ def _as_older_layout(version, client) -> int:
         for field in ("homes", "ended", "output_sha256", "error_sha256", "downloads", "first_row", "first_custom_id",
                       "last_custom_id", "output_tokens", "embedding_inputs"):  # fmt: skip
             shard.pop(field, None)
-    state.pop("parts")
+    for field in ("parts", "rows", "riders_sha256", "keys_sha256", "metadata"):
+        state.pop(field)
     state["api_calls"]["download"] = 1
     (uri / "job.json").write_text(json.dumps(state))
     return placed

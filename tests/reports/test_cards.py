@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.helpers import http_error_line, never_ran_line, output_line
+from tests.helpers import http_error_line, output_line
 from zenbatch.jobs import BatchJob, JobShard, ShardStatus
 from zenbatch.parts import part_statistics
 from zenbatch.pricing import PriceTable

@@ -11,6 +11,9 @@ examples:
   zenbatch submit --job job.yaml --provider my-azure.yaml
   zenbatch submit --config submit.yaml                # a pipeline config of yours (model, tags, parameters.job)
   zenbatch submit --job job.yaml --dataset-artifact reviews:3   # rows from a ZenML DataFrame artifact
+  zenbatch submit --job job.yaml --no-reuse           # send every row, even those answered by an earlier job
+Rows whose request an earlier job answered are not sent again (reuse: true in the job config, the
+default for temperature 0); their answers are joined in, with reused_from naming that job and batch.
 Then: zenbatch status, zenbatch wait, zenbatch collect.
 """
 
@@ -29,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset-artifact", metavar="NAME[:VERSION]",
                         help="take the rows from a DataFrame artifact instead of the job config's file")
     parser.add_argument("--config", help="the pipeline config (default: the shipped submit config)")
+    parser.add_argument("--no-reuse", action="store_true", help="send every row, even those an earlier job answered")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
 
@@ -41,21 +45,33 @@ def run(args: argparse.Namespace) -> int:
     use_zenml()
     from zenbatch.zenml_ext.runs import run_submit
 
-    run = run_submit(args.job, provider_config=args.provider, config=args.config, dataset_artifact=args.dataset_artifact)
+    from zenbatch.zenml_ext.runs import submit_job
+
+    job_config = submit_job(args.job, args.provider, args.config, args.dataset_artifact)
+    if args.no_reuse:
+        job_config.reuse = False
+    run = run_submit(job_config, config=args.config)
     step = run.steps["submit_batch"]
     job = step.outputs["batch_job"][0]
-    meta, state = job.run_metadata, step.run_metadata
+    meta, state, plan = job.run_metadata, step.run_metadata, run.steps["plan_batch"].run_metadata
     summary = {
         "run": run.name, "job_id": meta.get("job_id"), "job": meta.get("job_name"), "requests": meta.get("requests"),
         "shards": meta.get("shards"), "batch_ids": state.get("batch_ids", []),
         "already_collected": bool(state.get("already_collected")),
         "estimated_batch_cost": meta.get("estimated_batch_cost"), "estimated_realtime_cost": meta.get("estimated_realtime_cost"),
+        "reused": plan.get("reused", 0), "waiting": plan.get("waiting", 0), "reuse_saving": plan.get("reuse_saving", 0.0),
     }  # fmt: skip
     if args.json:
         print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
     elif summary["already_collected"]:
         print(f"job {summary['job']} ({summary['job_id']}) was submitted and collected before: nothing submitted")
     else:
+        if summary["reused"] or summary["waiting"]:
+            print(f"{summary['reused']:,} row(s) answered by earlier jobs are reused (saving {money(summary['reuse_saving'])}); "
+                  f"{summary['waiting']:,} wait for another open job's answer")
+        if not summary["batch_ids"] and not summary["requests"]:
+            print(f"job {summary['job']} ({summary['job_id']}): nothing new to send; the loader joins the answers in")
+            return 0
         print(f"job {summary['job']} ({summary['job_id']}): {summary['requests']} requests in {summary['shards']} shard(s), "
               f"estimated {money(summary['estimated_batch_cost'])} (realtime {money(summary['estimated_realtime_cost'])})")
         print(f"batches: {', '.join(summary['batch_ids']) or 'none yet (deferred by quota)'}")

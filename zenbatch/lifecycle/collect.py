@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from zenbatch.blobs import file_digest
 from zenbatch.errors import ResultsError
 from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus, saved_by_caller
+from zenbatch.ledger import EmptyLedger, Ledger
+from zenbatch.lifecycle.riders import join_riders, riders_in
 from zenbatch.parts import ResultPart, ResultsView, read_part, save_part
 from zenbatch.pricing import PriceTable
 from zenbatch.progress import Progress, silent
@@ -52,6 +54,7 @@ class Collection(BaseModel):
         downloaded_bytes: their bytes.
         merged: shards whose outcomes went into the results parts now.
         short: shards whose files held fewer rows than the provider counted (downloaded again next time).
+        waiting: finished shards with rows another open job still answers (merged once it has).
         results: the results parts, read lazily.
     """
 
@@ -61,6 +64,7 @@ class Collection(BaseModel):
     downloaded_bytes: int = 0
     merged: list[int] = Field(default_factory=list)
     short: list[int] = Field(default_factory=list)
+    waiting: list[int] = Field(default_factory=list)
     results: ResultsView
 
 
@@ -72,8 +76,12 @@ def collect(
     inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     progress: Progress = silent,
+    ledger: Ledger | None = None,
 ) -> Collection:
-    """Download what finished, merge it into the results parts, and say whether the job is final."""
+    """Download what finished, merge it into the results parts, and say whether the job is final.
+
+    ``ledger`` tells whether rows waiting for another job's answer can be joined yet.
+    """
     rows = _input_rows(inputs)
     table = table or PriceTable.default()
     collection = Collection(final=False, results=results_view(job))
@@ -88,7 +96,9 @@ def collect(
             collection.short.append(shard.index)
             save(job)
             continue
-        _merge(job, shard, parser, rows, table)
+        if not _merge(job, shard, parser, rows, table, ledger or EmptyLedger()):
+            collection.waiting.append(shard.index)
+            continue
         shard.collected = True
         collection.merged.append(shard.index)
         save(job)
@@ -168,7 +178,7 @@ def _parse(job: BatchJob, shard: JobShard) -> ResultParser | None:
 def _short(shard: JobShard, parser: ResultParser) -> bool:
     """The files hold fewer rows than the provider counts as completed or failed."""
     counts = shard.request_counts
-    return len(parser.position) < counts.completed + counts.failed
+    return len(parser.frame()) < counts.completed + counts.failed
 
 
 def _discard(job: BatchJob, shard: JobShard) -> None:
@@ -189,16 +199,27 @@ def _input_rows(inputs: pd.DataFrame | InputRows | None) -> InputRows:
     return inputs
 
 
-def _merge(job: BatchJob, shard: JobShard, parser: ResultParser | None, rows: InputRows, table: PriceTable) -> None:
-    ids = job.custom_ids(shard) if shard.batch_id or shard.attempt == 1 else []
+def _merge(job: BatchJob, shard: JobShard, parser: ResultParser | None, rows: InputRows, table: PriceTable, ledger: Ledger) -> bool:
+    """Merge a finished shard into its parts; False while its riders wait for another job."""
+    ids, keys = job.requests_of(shard) if shard.batch_id or shard.attempt == 1 else ([], [])
     outcomes = parser.frame() if parser is not None else ResultParser().frame()
     if shard.attempt == 1:
-        start = job.first_row(shard)
-        frame = join_results(rows(start, start + shard.requests), ids, outcomes, table=table, pricing_model=job.pricing_model)
+        start, stop = job.row_range(shard)
+        riders = riders_in(job, start, stop)
+        sent = np.ones(stop - start, dtype=bool)
+        sent[(riders["position"] - start).to_numpy(dtype="int64")] = False
+        all_ids, all_keys = np.empty(stop - start, dtype=object), np.empty(stop - start, dtype=object)
+        all_ids[sent], all_keys[sent] = ids, keys
+        if len(riders):
+            all_ids[~sent], all_keys[~sent] = riders["custom_id"].to_numpy(), riders["request_key"].to_numpy()
+        frame = join_results(rows(start, stop), list(all_ids), outcomes, table=table, pricing_model=job.pricing_model)
         frame.insert(frame.columns.get_loc("retryable") + 1, "attempts", np.int64(1 if shard.batch_id else 0))
-        _mark_unanswered(job, shard, frame, frame["status"] == MISSING, parser)
+        frame["request_key"], frame["batch_id"], frame["reused_from"] = all_keys, np.where(sent, shard.batch_id, None), None
+        _mark_unanswered(job, shard, frame, (frame["status"] == MISSING) & sent, parser)
+        if len(riders) and not join_riders(job, frame, riders, start, ledger):
+            return False
         _store_part(job, shard.index, frame, batches=1)
-        return
+        return True
     by_id = outcomes.set_index("custom_id")
     for home in shard.homes:
         part = next(p for p in job.parts if p.home == home)
@@ -211,8 +232,10 @@ def _merge(job: BatchJob, shard: JobShard, parser: ResultParser | None, rows: In
             for column in new.columns:
                 frame.loc[better, column] = new[column].to_numpy()
             frame.loc[better, "cost_usd"] = actual_cost(frame.loc[better], table, job.pricing_model)
+            frame.loc[better, "batch_id"] = shard.batch_id
         _mark_unanswered(job, shard, frame, retried & (frame["status"] == MISSING), parser)
         _store_part(job, home, frame, batches=part.batches + 1)
+    return True
 
 
 def _mark_unanswered(job: BatchJob, shard: JobShard, frame: pd.DataFrame, missing: pd.Series, parser: ResultParser | None) -> None:
@@ -276,13 +299,17 @@ def plan_retries(job: BatchJob, provider: BatchProvider, *, save: Save = saved_b
         wanted.update((cid, (part.home, int(n))) for cid, n in zip(chosen["custom_id"], chosen["attempts"]))
     if not wanted:
         return []
-    attempt = max(n for _, n in wanted.values()) + 1
+    attempt = max(2, max(n for _, n in wanted.values()) + 1)  # a rider sent here for the first time still goes as a retry
     lines: dict[str, bytes] = {}
     for home in sorted({home for home, _ in wanted.values()}):
-        for line in iter_shard_lines(job.input_file(job.shards[home])):
+        for line in iter_shard_lines(job.input_file(job.shards[home])) if job.shards[home].requests else []:
             cid = orjson.loads(line)["custom_id"]
             if cid in wanted:
                 lines[cid] = line
+        riders = riders_in(job, *job.row_range(job.shards[home]))
+        for cid, line in zip(riders.get("custom_id", []), riders.get("line", [])):
+            if cid in wanted and isinstance(line, str):
+                lines[cid] = line.encode()
     order = [cid for cid in wanted if cid in lines]
     counter = TokenCounter(job.pricing_model)
     tokens = [counter.count_body(job.endpoint, orjson.loads(lines[cid])["body"]) for cid in order]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from zenbatch.progress import Progress, silent
 from zenbatch.jobs import BatchJob, Save, saved_by_caller
+from zenbatch.ledger import Ledger
 from zenbatch.lifecycle.collect import Collection, InputRows, collect, plan_retries
 from zenbatch.lifecycle.poll import poll
 from zenbatch.lifecycle.submit import submit
@@ -36,11 +37,12 @@ def advance(
     inputs: pd.DataFrame | InputRows | None = None,
     table: PriceTable | None = None,
     progress: Progress = silent,
+    ledger: Ledger | None = None,
 ) -> Collection:
     """Submit what is due, poll what runs, collect what finished, resubmit what may pass."""
     submit(job, provider, save=save)
     poll(job, provider, save=save)
-    collection = collect(job, provider, save=save, inputs=inputs, table=table, progress=progress)
+    collection = collect(job, provider, save=save, inputs=inputs, table=table, progress=progress, ledger=ledger)
     if not collection.final and plan_retries(job, provider, save=save):
         submit(job, provider, save=save)
     return collection

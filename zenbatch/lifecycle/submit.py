@@ -22,13 +22,16 @@ from zenbatch.config import JobConfig
 from zenbatch.errors import ProviderError
 from zenbatch.estimate import Estimate, estimate_job
 from zenbatch.home import job_folder, local_home
-from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus, saved_by_caller
+from zenbatch.blobs import file_digest
+from zenbatch.jobs import BatchJob, EndReason, JobShard, Save, ShardStatus, saved_by_caller
+from zenbatch.ledger import Ledger, Split
 from zenbatch.progress import Progress, silent
 from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.lifecycle.poll import record
 from zenbatch.providers.base import BatchInfo, BatchProvider
 
 Checkpoint = Callable[[str, JobShard], None]
+METADATA_KEYS = ("zenbatch_job", "zenbatch_job_id", "zenbatch_shard", "zenbatch_attempt", "zenbatch_sha256")
 REUSABLE = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FINALIZING, ShardStatus.COMPLETED}
 
 
@@ -40,10 +43,13 @@ def prepare_job(
     max_attempts: int = 3,
     max_enqueued_tokens: int | None = None,
     progress: Progress = silent,
+    ledger: Ledger | None = None,
 ) -> tuple[BatchJob, Estimate]:
     """Validate, shard, price and write a job's input files; nothing is uploaded.
 
-    ``progress`` hears how many rows were built (see :mod:`zenbatch.progress`).
+    ``progress`` hears how many rows were built (see :mod:`zenbatch.progress`). With a
+    ``ledger`` (and reuse on in the config), rows an earlier job answered, or an open job sends,
+    are not sent: they ride along and get their answer from that job (see :mod:`zenbatch.ledger`).
 
     ``workdir`` None puts the files in the job's own folder under ``ZENBATCH_HOME``
     (``jobs/<job_id>``), where a later load of the job finds them again.
@@ -52,11 +58,15 @@ def prepare_job(
         InputValidationError, LimitError, BudgetExceededError: before anything is written.
     """
     if workdir is None:
-        return _prepare_in_home(config, frame, max_attempts=max_attempts, max_enqueued_tokens=max_enqueued_tokens, progress=progress)
+        return _prepare_in_home(config, frame, max_attempts=max_attempts, max_enqueued_tokens=max_enqueued_tokens,
+                                progress=progress, ledger=ledger)  # fmt: skip
     workdir = Path(workdir)
-    estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress)
+    split = Split(ledger if config.reuses() else None, workdir / "inputs")
+    estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress, split=split)
     dialect = config.provider.dialect()
     shards = [JobShard(**s.model_dump(exclude={"cost", "path"}), path=s.path or "") for s in estimate.shards]
+    if not shards:  # every row is answered by another job: nothing to send
+        shards = [JobShard(index=0, status=ShardStatus.COMPLETED, ended=EndReason.NOTHING_TO_SEND)]
     job = BatchJob(
         name=config.name,
         workdir=str(workdir),
@@ -78,10 +88,16 @@ def prepare_job(
             "currency": estimate.currency,
             "prices_as_of": estimate.prices_as_of,
             "tokens_exact": estimate.tokens_exact,
+            "reused": estimate.reused,
+            "waiting": estimate.waiting,
+            "reuse_saving": estimate.reuse_saving,
         },
         provider_config=config.provider.model_dump(mode="json"),
+        metadata=config.metadata,
+        rows=estimate.requests + estimate.reused + estimate.waiting,
     )
-    job.job_id = job_key(job)
+    job.riders_sha256, job.keys_sha256 = file_digest(split.riders_path), file_digest(split.keys_path)
+    job.job_id = job_key(job, split.digest)
     return job, estimate
 
 
@@ -102,19 +118,20 @@ def _prepare_in_home(config: JobConfig, frame: pd.DataFrame | None, **options: A
         shutil.rmtree(staging, ignore_errors=True)
     job.workdir = str(target)
     for shard in job.shards:
-        shard.path = str(inputs / Path(shard.path).name)
+        shard.path = str(inputs / Path(shard.path).name) if shard.path else ""
     return job, estimate
 
 
-def job_key(job: BatchJob) -> str:
-    """The job's id: the same work (name, provider, endpoint, model, input bytes) gets the same id.
+def job_key(job: BatchJob, work: str) -> str:
+    """The job's id: the same work (name, provider, endpoint, model, every row's request) gets the same id.
 
     So preparing the same job again is recognisably the same job: a rerun finds the job it
-    submitted before instead of opening a second one.
+    submitted before instead of opening a second one. ``work`` is the digest of every row's
+    custom_id and request (``ledger.Split.digest``), whether the row is sent or answered elsewhere.
     """
     provider = job.provider_config
     parts = [job.name, job.provider, str(provider.get("base_url") or provider.get("azure_endpoint") or ""),
-             job.batch_endpoint, job.model, *(s.sha256 for s in job.shards)]  # fmt: skip
+             job.batch_endpoint, job.model, work]  # fmt: skip
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
 
@@ -194,7 +211,9 @@ def submit(
 
 
 def _metadata(job: BatchJob, shard: JobShard) -> dict[str, str]:
+    """The user's metadata (``metadata:`` of the job config) and zenbatch's keys (``METADATA_KEYS``)."""
     return {
+        **job.metadata,
         "zenbatch_job": job.name[:512],
         "zenbatch_job_id": job.job_id,
         "zenbatch_shard": str(shard.index),

@@ -22,6 +22,7 @@ from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import advance
 from zenbatch.progress import LineProgress
 from zenbatch.zenml_ext.input_rows import dataset_rows
+from zenbatch.zenml_ext.ledger import ArtifactLedger, save_segment, scope_of
 from zenbatch.zenml_ext.providers import provider_for
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, job_id_of, job_tag, mark_newest
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
@@ -116,7 +117,8 @@ def advance_job_version(version_id: str) -> JobProgress:
     blobs = job.blobs
     traffic = blobs.traffic if blobs is not None else Traffic()
     rows = dataset_rows(job.inputs_ref, traffic) if job.inputs_ref else None
-    collection = advance(job, provider_for(job), inputs=rows, progress=LineProgress(logger.info, "bytes"))
+    ledger = ArtifactLedger(scope_of(job.provider_config), exclude_job=job.job_id)  # read only if rows wait for another job
+    collection = advance(job, provider_for(job), inputs=rows, progress=LineProgress(logger.info, "bytes"), ledger=ledger)
     counts = collection.results.summary
     progress = JobProgress(
         job_id=job.job_id, name=job.name, final=collection.final, shards=job.status_counts(),
@@ -130,6 +132,7 @@ def advance_job_version(version_id: str) -> JobProgress:
         )  # fmt: skip
         _link_to_model(saved, job)
         progress.results_version = str(saved.id)
+        save_segment(job, collection.results)
     if collection.final or _shape(job) != before:
         state = save_artifact(job, name=JOB_ARTIFACT, tags=tags, materializer=BatchJobMaterializer)
         _link_to_model(state, job)

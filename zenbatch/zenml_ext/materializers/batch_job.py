@@ -23,6 +23,7 @@ from zenml.materializers.base_materializer import BaseMaterializer
 from zenbatch.blobs import Blobs, file_digest
 from zenbatch.home import job_folder
 from zenbatch.jobs import BatchJob
+from zenbatch.ledger import KEYS_FILE, RIDERS_FILE
 from zenbatch.reports import render_job_card
 from zenbatch.zenml_ext.blob_store import artifact_blobs
 
@@ -49,7 +50,7 @@ class BatchJobMaterializer(BaseMaterializer):
         workdir = job_folder(job.job_id)
         job.workdir = str(workdir)
         for shard in job.shards:
-            shard.path = str(workdir / shard.path)
+            shard.path = str(workdir / shard.path) if shard.path else ""
         if fileio.exists(os.path.join(self.uri, OLDER_FOLDERS[0])):
             self._load_older(job, workdir)
         return job.keep_in(artifact_blobs(self.artifact_store))
@@ -96,7 +97,7 @@ class BatchJobMaterializer(BaseMaterializer):
 def store_files(job: BatchJob, blobs: Blobs) -> None:
     """Put every file the state names into ``blobs`` (one ``exists`` for each file stored before)."""
     for shard in job.shards:
-        if not blobs.has(shard.sha256):
+        if shard.requests and not blobs.has(shard.sha256):
             blobs.put(job.input_file(shard), shard.sha256)
         for kind, digest in (("output", shard.output_sha256), ("errors", shard.error_sha256)):
             if digest and not blobs.has(digest):
@@ -104,6 +105,9 @@ def store_files(job: BatchJob, blobs: Blobs) -> None:
     for part in job.parts:
         if not blobs.has(part.sha256, "parquet"):
             blobs.put(job.part_file(part), part.sha256, "parquet")
+    for digest, name in ((job.riders_sha256, RIDERS_FILE), (job.keys_sha256, KEYS_FILE)):
+        if digest and not blobs.has(digest, "parquet"):
+            blobs.put(job.stored_file(digest, name), digest, "parquet")
 
 
 def _relative(path: str, workdir: str) -> str:

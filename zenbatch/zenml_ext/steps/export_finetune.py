@@ -13,6 +13,7 @@ from zenml import ArtifactConfig, add_tags, log_metadata, step
 from zenbatch.zenml_ext.materializers.finetune import FinetuneMaterializer
 from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
 from zenbatch.jobs import BatchJob
+from zenbatch.lifecycle.riders import riders_in
 from zenbatch.labeling import VALID_COLUMN
 from zenbatch.parts import ResultsView, columns_of
 from zenbatch.shards import iter_shard_lines
@@ -23,7 +24,9 @@ from zenbatch.zenml_ext.tags import ZENBATCH_TAG
 def _requests(job: BatchJob) -> Iterator[dict[str, Any]]:
     for shard in job.shards:
         if shard.attempt == 1:  # retries resend the same requests
-            yield from (orjson.loads(line) for line in iter_shard_lines(job.input_file(shard)))
+            yield from (orjson.loads(line) for line in iter_shard_lines(job.input_file(shard))) if shard.requests else ()
+            riders = riders_in(job, *job.row_range(shard))  # rows answered by another job
+            yield from (orjson.loads(line) for line in riders.get("line", []) if isinstance(line, str))
 
 
 @step(output_materializers={"finetune_dataset": FinetuneMaterializer})

@@ -12,6 +12,7 @@ from zenbatch.config import JobConfig
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import prepare_job
 from zenbatch.progress import LineProgress
+from zenbatch.zenml_ext.ledger import ArtifactLedger, scope_of
 
 logger = get_logger(__name__)
 
@@ -19,7 +20,8 @@ logger = get_logger(__name__)
 @step
 def plan_batch(dataset: pd.DataFrame, job: JobConfig, max_attempts: int = 3) -> Annotated[BatchJob, "batch_plan"]:
     """The job's shards, written and hashed, with the estimate; nothing is uploaded."""
-    planned, estimate = prepare_job(job, None, dataset, max_attempts=max_attempts, progress=LineProgress(logger.info, "rows"))
+    ledger = ArtifactLedger(scope_of(job.provider.model_dump(mode="json")))  # rows answered before are not sent again
+    planned, estimate = prepare_job(job, None, dataset, max_attempts=max_attempts, progress=LineProgress(logger.info, "rows"), ledger=ledger)
     context = get_step_context()
     planned.inputs_ref = str(context.step_run.inputs["dataset"][0].id)
     if context.model_version is not None:  # a pipeline without `model:` has none (context.model would raise)
@@ -31,5 +33,6 @@ def plan_batch(dataset: pd.DataFrame, job: JobConfig, max_attempts: int = 3) -> 
         "estimated_prompt_tokens": estimate.prompt_tokens, "estimated_output_tokens": estimate.output_tokens,
         "estimated_batch_cost": estimate.total.batch, "estimated_realtime_cost": estimate.total.realtime,
         "currency": estimate.currency, "prices_as_of": estimate.prices_as_of,
+        "reused": estimate.reused, "waiting": estimate.waiting, "reuse_saving": estimate.reuse_saving,
     })  # fmt: skip
     return planned

@@ -85,7 +85,6 @@ def flow(zenml_store: Path, tmp_path_factory: pytest.TempPathFactory):
         configs = {name: _job_config(folder, name, frame, provider, as_artifact=name == "beta") for name, frame in frames.items()}
         submits = {name: run_submit(str(config), provider_config=str(provider)) for name, config in configs.items()}
         job_ids = {name: str(run.steps["submit_batch"].run_metadata["job_id"]) for name, run in submits.items()}
-        batches_after_submit = len(list(server_batches(server)))
 
         started = time.monotonic()
         schedule_name = run_loader(interval_seconds=LOADER_INTERVAL, name="test-loader")
@@ -99,7 +98,7 @@ def flow(zenml_store: Path, tmp_path_factory: pytest.TempPathFactory):
         yield SimpleNamespace(
             server=server, provider=provider, frames=frames, configs=configs, submits=submits, job_ids=job_ids,
             schedule=schedule, loader_runs=loader_runs,
-            loader_seconds=loader_seconds, batches_after_submit=batches_after_submit,
+            loader_seconds=loader_seconds,
             labeling=labeling, evaluation=evaluation, finetune=finetune,
         )  # fmt: skip
     finally:

@@ -45,7 +45,7 @@ def test_a_split_sends_only_new_requests_and_keeps_the_others_as_riders(tmp_path
     assert riders["custom_id"].tolist() == ["r0", "r2"] and riders["source"].tolist() == [REUSED, WAITING]
     assert riders["job_id"].tolist()[0] == "job1" and riders["waiting_for"].tolist()[1] == "job2"
     assert riders["position"].tolist() == [10, 12] and riders["line"].map(request_key).tolist() == riders["request_key"].tolist()
-    assert pd.read_parquet(split.keys_path)["custom_id"].tolist() == ["r1", "r3"]
+    assert [k.hex() for k in pd.read_parquet(split.keys_path)["request_key"]] == [request_key(lines[1]), request_key(lines[3])]
     assert split.counts == {"reused": 1, "waiting": 1, "sent": 2} and split.reused_tokens == [5, 2]
     again = Split(None, tmp_path / "again")
     list(again.chunks([chunk]))
@@ -54,10 +54,10 @@ def test_a_split_sends_only_new_requests_and_keeps_the_others_as_riders(tmp_path
 
 def test_a_segment_holds_the_final_answers_a_job_gave_itself():
     frame = pd.DataFrame({
-        "request_key": ["k0", "k1", "k2", "k3"], "custom_id": ["r0", "r1", "r2", "r3"],
+        "request_key": ["a0" * 16, "a1" * 16, "a2" * 16, "a3" * 16], "custom_id": ["r0", "r1", "r2", "r3"],
         "status": ["succeeded", "failed", "failed", "succeeded"], "retryable": [False, False, True, False],
         "batch_id": ["b", "b", "b", "b0"], "reused_from": [None, None, None, "job0:b0"],
     })  # fmt: skip
-    found = segment([("part-sha", frame)])
-    assert found["request_key"].tolist() == ["k0", "k1"]  # not the retryable failure, not the reused row
-    assert set(found["part"]) == {"part-sha"}
+    (found,) = segment([("part-sha", frame)])
+    assert [k.hex() for k in found.column("request_key").to_pylist()] == ["a0" * 16, "a1" * 16]  # not the retryable failure, not the reused row
+    assert set(found.column("part").to_pylist()) == {"part-sha"}

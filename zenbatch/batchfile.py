@@ -3,7 +3,9 @@
 The checks mirror what the provider would refuse at validation (BATCH_API.md): invalid JSON,
 missing fields, a method other than POST, a url the batch cannot target or that differs
 between lines, different models in one file, ``stream: true``, duplicate custom_ids.
-Every problem is reported with its line number.
+Given the provider's dialect, each line's url and model must be written as that provider
+expects (Azure's legacy API: no ``/v1``, the batch deployment as the model); with ``rewrite``
+they are rewritten so instead. Every problem is reported with its line number.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from zenbatch.dialects import Dialect
 from zenbatch.errors import DatasetError, InputValidationError, Problem
 from zenbatch.requests import RequestChunk
 from zenbatch.templates import DEFAULT_OUTPUT_TOKENS, ENDPOINTS
@@ -40,6 +43,8 @@ def read_batch_file(
     expected_output_tokens: int | None = None,
     chunk_lines: int = 20_000,
     summary: BatchFileSummary | None = None,
+    dialect: Dialect | None = None,
+    rewrite: bool = False,
 ) -> Iterator[RequestChunk]:
     """Stream a batch input file as chunks of lines, validated and optionally counted.
 
@@ -50,6 +55,7 @@ def read_batch_file(
         counter: counts prompt tokens; made from the file's model (or ``base_model``) when None
             and the first line is read.
         expected_output_tokens: output tokens per request when a line sets no max_tokens.
+        dialect: the provider's line style, checked on every line (or, with ``rewrite``, applied to it).
     """
     path = Path(path)
     if path.suffix.lower() != ".jsonl":
@@ -71,6 +77,8 @@ def read_batch_file(
                 continue
             summary.lines += 1
             record = _check_line(raw, number, summary, seen)
+            if record is not None and dialect is not None:
+                record, raw = _line_style(record, raw, number, dialect, rewrite, summary)
             if record is None or summary.problems:
                 continue
             if counter is None:
@@ -94,6 +102,19 @@ def read_batch_file(
 
 def peek_batch_file(path: str | Path) -> tuple[str | None, str | None]:
     """The url and model of the first parsable line, to choose the tokenizer and limits."""
+    record = _first_record(path)
+    body = record.get("body") if isinstance(record.get("body"), dict) else {}
+    url, model = record.get("url"), body.get("model")
+    return (url if isinstance(url, str) else None, model if isinstance(model, str) else None)
+
+
+def peek_body(path: str | Path) -> dict:
+    """The body of the first parsable line (its parameters stand for the file's)."""
+    body = _first_record(path).get("body")
+    return body if isinstance(body, dict) else {}
+
+
+def _first_record(path: str | Path) -> dict:
     with Path(path).open("rb") as handle:
         for raw in handle:
             try:
@@ -101,10 +122,8 @@ def peek_batch_file(path: str | Path) -> tuple[str | None, str | None]:
             except orjson.JSONDecodeError:
                 continue
             if isinstance(record, dict):
-                body = record.get("body") if isinstance(record.get("body"), dict) else {}
-                url, model = record.get("url"), body.get("model")
-                return (url if isinstance(url, str) else None, model if isinstance(model, str) else None)
-    return None, None
+                return record
+    return {}
 
 
 def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[str, int]) -> dict | None:
@@ -150,6 +169,27 @@ def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[s
     if body.get("stream"):
         problem("body.stream is true; batch requests cannot stream", "invalid_request", custom_id)
     return record
+
+
+def _line_style(record: dict, raw: bytes, number: int, dialect: Dialect, rewrite: bool, summary: BatchFileSummary) -> tuple[dict, bytes]:
+    """The line as the provider expects it: checked, or rewritten when asked."""
+    url, model = record.get("url"), (record.get("body") or {}).get("model")
+    if not isinstance(url, str) or not isinstance(model, str):
+        return record, raw
+    endpoint = url if url.startswith("/v1/") else "/v1" + url
+    want_url, want_model = dialect.line_url(endpoint), dialect.line_model(model)
+    if (url, model) == (want_url, want_model):
+        return record, raw
+    if rewrite:
+        record = {**record, "url": want_url, "body": {**record["body"], "model": want_model}}
+        return record, orjson.dumps(record) + b"\n"
+    changes = [f"url {url!r} -> {want_url!r}"] * (url != want_url) + [f"model {model!r} -> {want_model!r}"] * (model != want_model)
+    hint = "; or pass --rewrite-for azure (rewrite_for: azure in the job's input_file)" if dialect.provider == "azure" else ""
+    summary.problems.append(Problem(
+        f"written for another provider: {dialect.provider} expects {', '.join(changes)}{hint}", "line_style",
+        line=number, custom_id=record.get("custom_id"),
+    ))  # fmt: skip
+    return record, raw
 
 
 def _output_tokens(url: str, body: dict, expected: int | None) -> int:

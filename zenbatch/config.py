@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from zenbatch.errors import ConfigError
 from zenbatch.dialects import Dialect, ProviderKind, ProviderLimits
 from zenbatch.pricing import PriceTable
 from zenbatch.templates import RequestTemplate, from_mapping, load_yaml
@@ -39,6 +40,24 @@ class DatasetConfig(BaseModel):
         if self.version is not None and self.artifact is None:
             raise ValueError("dataset.version pins an artifact version: set dataset.artifact too")
         return self
+
+
+class InputFileConfig(BaseModel):
+    """An existing batch input file (JSONL, the OpenAI or Azure guides' format), submitted as it is.
+
+    Attributes:
+        path: the file, relative to the config file, or an object-store URI.
+        base_model: the model to tokenize and price as (for a deployment or local model name).
+        expected_output_tokens: output tokens per request, when a line's max_tokens overstates them.
+        rewrite_for: ``azure`` rewrites OpenAI-style lines (``/v1`` urls, model names) for the
+            Azure provider's url style and batch deployment; without it such lines are refused.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    base_model: str | None = None
+    expected_output_tokens: int | None = Field(default=None, gt=0)
+    rewrite_for: Literal["azure"] | None = None
 
 
 class ProviderConfig(BaseModel):
@@ -105,7 +124,8 @@ class JobConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "batch"
     dataset: DatasetConfig | None = None
-    template: RequestTemplate
+    template: RequestTemplate | None = None
+    input_file: InputFileConfig | None = None
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
     sharding: bool = True
     budget_usd: float | None = Field(default=None, ge=0)
@@ -113,6 +133,21 @@ class JobConfig(BaseModel):
     reuse: bool | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     base_dir: str = "."
+
+    @model_validator(mode="after")
+    def _rows_or_file(self) -> JobConfig:
+        if (self.template is None) == (self.input_file is None):
+            raise ValueError("a job needs exactly one of `template` (with a dataset of rows) or `input_file` (an existing batch file)")
+        if self.input_file is not None and self.dataset is not None:
+            raise ValueError("`input_file` holds the requests already: drop `dataset`")
+        return self
+
+    @property
+    def rows_template(self) -> RequestTemplate:
+        """The template of a job over a dataset (a job of an existing batch file has none)."""
+        if self.template is None:
+            raise ConfigError("this job submits an existing batch file (input_file): it has no template or dataset rows")
+        return self.template
 
     @field_validator("metadata")
     @classmethod
@@ -135,11 +170,13 @@ class JobConfig(BaseModel):
                 raise ValueError(f"the value of {key!r}: {len(str(text))} characters, at most {METADATA_VALUE_CHARS}")
         return {k: str(v) for k, v in value.items()}
 
-    def reuses(self) -> bool:
-        """Whether rows answered by an earlier job are reused: ``reuse``, else only for deterministic requests (temperature 0 or unset)."""
+    def reuses(self, body: dict[str, Any] | None = None) -> bool:
+        """Whether rows answered by an earlier job are reused: ``reuse``, else only for deterministic
+        requests (temperature 0 or unset, in the template or in ``body``, a batch file's first request)."""
         if self.reuse is not None:
             return self.reuse
-        return float(self.template.parameters.get("temperature") or 0) == 0
+        parameters = self.template.parameters if self.template is not None else (body or {})
+        return float(parameters.get("temperature") or 0) == 0
 
     def dataset_source(self) -> str | None:
         """The dataset's file or ``artifact NAME[:VERSION]``, for messages; None without a dataset."""

@@ -48,6 +48,13 @@ def read_dataset(path: str | Path) -> pd.DataFrame:
     return _parse(kind, opener, str(path))
 
 
+def fetch_uri(uri: str, target: Path) -> Path:
+    """An object-store file copied to ``target`` (e.g. an existing batch file named by URI)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(_fetch(uri))
+    return target
+
+
 def _fetch(uri: str) -> bytes:
     scheme = urlparse(uri).scheme
     package, extra = STORES.get(scheme, (scheme, scheme))

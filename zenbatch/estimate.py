@@ -38,6 +38,7 @@ class Estimate(BaseModel):
         reused: rows not sent because an earlier job answered the same request (see ``zenbatch.ledger``).
         waiting: rows not sent because another open job sends the same request.
         reuse_saving: what the reused rows would have cost (batch price).
+        work: the digest of every row's custom_id and request, sent or not (``ledger.Split.digest``).
     """
 
     source: str
@@ -59,6 +60,7 @@ class Estimate(BaseModel):
     reused: int = 0
     waiting: int = 0
     reuse_saving: float = 0.0
+    work: str = ""
 
 
 def estimate_plan(
@@ -130,9 +132,10 @@ def read_job_dataset(config: JobConfig) -> pd.DataFrame:
 
 
 def _image_root(config: JobConfig) -> Path | None:
-    if not config.template.image_root:
+    template = config.rows_template
+    if not template.image_root:
         return None
-    root = config.resolve(config.template.image_root)
+    root = config.resolve(template.image_root)
     if isinstance(root, str):
         raise ConfigError(
             f"template.image_root {root!r}: local images are read from a folder on this machine; "
@@ -153,7 +156,7 @@ def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> Reque
     if frame is None:
         frame = read_job_dataset(config)
     root = _image_root(config)
-    return build_requests(frame, config.template, config.provider.dialect(), source=source, image_root=root)
+    return build_requests(frame, config.rows_template, config.provider.dialect(), source=source, image_root=root)
 
 
 def estimate_job(
@@ -176,7 +179,7 @@ def estimate_job(
         BudgetExceededError: above ``budget_usd``, when ``enforce_budget``.
     """
     requests = load_requests(config, frame)
-    template = config.template
+    template = config.rows_template
     limits = requests.dialect.limits
     if not config.sharding and len(requests) > limits.max_requests:  # known before any line is built
         raise LimitError(
@@ -210,7 +213,7 @@ def estimate_job(
     )
     estimate.per_request = recorded
     if split is not None:
-        estimate.reused, estimate.waiting = split.counts["reused"], split.counts["waiting"]
+        estimate.reused, estimate.waiting, estimate.work = split.counts["reused"], split.counts["waiting"], split.digest
         estimate.reuse_saving = cost_of(table, table.require(template.pricing_model), *split.reused_tokens).batch
     if enforce_budget:
         check_budget(estimate.total, config.budget_usd, table.currency)
@@ -226,20 +229,30 @@ def estimate_file(
     expected_output_tokens: int | None = None,
     per_request: bool = False,
     budget_usd: float | None = None,
+    out_dir: str | Path | None = None,
+    split: Split | None = None,
+    rewrite: bool = False,
 ) -> Estimate:
-    """Validate, plan and price an existing batch input file."""
+    """Validate, plan (and with ``out_dir`` write) and price an existing batch input file.
+
+    Every line must be written in ``dialect``'s style (or is rewritten to it, with ``rewrite``);
+    with ``split``, lines an earlier or an open job answers are set aside, as for a dataset.
+    """
     dialect = dialect or Dialect()
     table = table or PriceTable.default()
     url, model = peek_batch_file(path) if Path(path).is_file() else (None, None)
     counter = TokenCounter(base_model or model or "")
     summary = BatchFileSummary()
     recorded: dict[str, int] | None = {} if per_request else None
-    chunks = read_batch_file(path, counter=counter, expected_output_tokens=expected_output_tokens, summary=summary)
+    chunks = _recording(read_batch_file(path, counter=counter, expected_output_tokens=expected_output_tokens, summary=summary,
+                                        dialect=dialect, rewrite=rewrite), recorded)  # fmt: skip
     plan = plan_shards(
-        _recording(chunks, recorded),
+        split.chunks(chunks) if split is not None else chunks,
         dialect.limits,
+        out_dir=out_dir,
         embeddings=bool(url and url.endswith("/embeddings")),
         source=str(path),
+        allow_empty=split is not None,
     )
     estimate = estimate_plan(
         plan,
@@ -252,5 +265,8 @@ def estimate_file(
         budget_usd=budget_usd,
     )
     estimate.per_request = recorded
+    if split is not None:
+        estimate.reused, estimate.waiting, estimate.work = split.counts["reused"], split.counts["waiting"], split.digest
+        estimate.reuse_saving = cost_of(table, table.require(base_model or summary.model or ""), *split.reused_tokens).batch
     check_budget(estimate.total, budget_usd, table.currency)
     return estimate

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from zenbatch.blobs import Blobs
 from zenbatch.errors import JobStateError
-from zenbatch.ledger import KEYS_FILE, RIDERS_FILE, key_of
+from zenbatch.ledger import key_of
 from zenbatch.parts import ResultPart
 from zenbatch.shards import Shard, iter_shard_lines
 
@@ -158,7 +158,7 @@ class BatchJob(BaseModel):
         parts: the results parts, one per first-attempt shard collected (see :mod:`zenbatch.parts`).
         rows: the dataset's rows (sent or not); 0 in states saved before reuse, where every row was sent.
         riders_sha256: the rows not sent, answered by another job (``ledger.RIDER_COLUMNS``, Parquet).
-        keys_sha256: the request keys of the rows sent (Parquet: custom_id, request_key).
+        keys_sha256: the request keys of the rows sent (Parquet, 16 bytes a key), for later jobs to wait on.
         metadata: the user's batch metadata, merged into every batch's.
     """
 

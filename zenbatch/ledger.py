@@ -77,25 +77,28 @@ class EmptyLedger:
         return {}
 
 
-def segment(parts: Iterable[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
-    """A collected job's ledger segment: the final rows it answered itself (not those it reused), by key.
+SEGMENT_SCHEMA = pa.schema([("request_key", pa.binary(16)), ("custom_id", pa.string()), ("status", pa.string()),
+                            ("batch_id", pa.string()), ("part", pa.string())])  # fmt: skip
 
-    ``parts`` are (part sha256, part rows) of the job's results.
+
+def segment(parts: Iterable[tuple[str, pd.DataFrame]]) -> Iterator[pa.Table]:
+    """A collected job's ledger segment, a part at a time: the final rows it answered itself (not those it reused).
+
+    ``parts`` are (part sha256, part rows) of the job's results; keys are kept as 16 bytes.
     """
-    frames = []
     for sha, frame in parts:
         if "request_key" not in frame.columns:  # a part written before requests had keys
             continue
         own = final_rows(frame) & frame["reused_from"].isna() & frame["request_key"].notna()
-        rows = frame.loc[own, ["request_key", "custom_id", "status", "batch_id"]].copy()
-        rows["part"] = sha
-        frames.append(rows)
-    found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["request_key", "custom_id", "status", "batch_id", "part"])
-    return found.drop_duplicates("request_key")
+        rows = frame.loc[own]
+        yield pa.table({
+            "request_key": [bytes.fromhex(k) for k in rows["request_key"]], "custom_id": rows["custom_id"].tolist(),
+            "status": rows["status"].tolist(), "batch_id": rows["batch_id"].tolist(), "part": [sha] * len(rows),
+        }, schema=SEGMENT_SCHEMA)  # fmt: skip
 
 
 RIDER_SCHEMA = pa.schema([("position", pa.int64()), *((c, pa.string()) for c in RIDER_COLUMNS[1:])])
-KEY_SCHEMA = pa.schema([("custom_id", pa.string()), ("request_key", pa.string())])
+KEY_SCHEMA = pa.schema([("request_key", pa.binary(16))])  # 16 bytes a key: random hex text would not compress
 
 
 class Split:
@@ -146,7 +149,7 @@ class Split:
                 self.reused_tokens[0] += chunk.prompt_tokens[i] if chunk.prompt_tokens else 0
                 self.reused_tokens[1] += chunk.output_tokens[i] if chunk.output_tokens else 0
         riders.write_table(pa.table(columns, schema=RIDER_SCHEMA))
-        sent.write_table(pa.table({"custom_id": [chunk.custom_ids[i] for i in keep], "request_key": [keys[i] for i in keep]}, schema=KEY_SCHEMA))
+        sent.write_table(pa.table({"request_key": [bytes.fromhex(keys[i]) for i in keep]}, schema=KEY_SCHEMA))
         self.counts[REUSED] += sum(1 for source in columns["source"] if source == REUSED)
         self.counts[WAITING] += sum(1 for source in columns["source"] if source == WAITING)
         self.counts["sent"] += len(keep)

@@ -106,3 +106,39 @@ def test_submitting_rows_answered_before_sends_nothing_and_says_so(flow, tmp_pat
     out = capsys.readouterr().out
     assert "30 row(s) answered by earlier jobs are reused" in out and "nothing new to send" in out
     assert len(list(server_batches(flow.server))) == before
+
+
+def test_an_existing_batch_file_is_submitted_and_collected_by_its_own_custom_ids(flow, tmp_path, capsys):
+    import time
+
+    from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, newest_of_job
+
+    lines = [{"custom_id": f"file-{i}", "method": "POST", "url": "/v1/chat/completions",
+              "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"from a file, line {i}"}], "max_tokens": 9}}
+             for i in range(4)]  # fmt: skip
+    source = tmp_path / "requests.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+
+    assert main(["submit", str(source), "--provider", str(flow.provider), "--json"]) == 0
+    summary = _json(capsys)
+    assert summary["job"] == "requests" and summary["requests"] == 4 and len(summary["batch_ids"]) == 1
+    deadline = time.monotonic() + 60
+    while newest_of_job(RESULTS_ARTIFACT, summary["job_id"]) is None:
+        assert time.monotonic() < deadline, "the file's job was not collected within 60 s"
+        assert main(["collect"]) == 0
+        time.sleep(1)
+
+    results = newest_of_job(RESULTS_ARTIFACT, summary["job_id"]).load().to_pandas()
+    assert results["custom_id"].tolist() == [f"file-{i}" for i in range(4)] and (results["status"] == "succeeded").all()
+    assert results["content"].tolist()[0] == "from a file, line 0"
+
+
+def test_a_batch_file_with_a_bad_line_is_refused_before_anything_is_uploaded(flow, tmp_path, capsys):
+    source = tmp_path / "broken.jsonl"
+    source.write_bytes(b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}}\n{oops\n')
+    before = len(list(server_batches(flow.server)))
+
+    assert main(["submit", str(source), "--provider", str(flow.provider)]) == 2  # bad input
+    error = capsys.readouterr().err
+    assert "step plan_batch" in error and "line 2" in error and "not valid JSON" in error, error
+    assert len(list(server_batches(flow.server))) == before

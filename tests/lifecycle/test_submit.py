@@ -1,7 +1,8 @@
+import orjson
 import pytest
 
 from zenbatch.jobs import BatchJob, ShardStatus
-from zenbatch.lifecycle import poll, run_until_done, submit
+from zenbatch.lifecycle import Outcome, poll, prepare_job, run_until_done, submit
 
 
 class Crash(Exception):
@@ -92,3 +93,48 @@ def test_the_users_metadata_goes_into_every_batch_next_to_zenbatchs(kit):
     (batch,) = [b for b in kit.provider().iter_batches(100) if b.id == job.shards[0].batch_id]
     assert batch.metadata["team"] == "search" and batch.metadata["run"] == "nightly"
     assert batch.metadata["zenbatch_job_id"] == job.job_id
+
+
+def _batch_file(path, rows: int, url: str = "/v1/chat/completions", model: str = "gpt-4o-mini"):
+    lines = [orjson.dumps({"custom_id": f"mine-{i}", "method": "POST", "url": url,
+                           "body": {"model": model, "messages": [{"role": "user", "content": f"Say: line {i}"}], "max_tokens": 5}})
+             for i in range(rows)]  # fmt: skip
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_an_existing_batch_file_is_submitted_with_its_own_custom_ids(kit, tmp_path):
+    from zenbatch.config import JobConfig
+
+    source = _batch_file(tmp_path / "requests.jsonl", 7)
+    config = JobConfig.model_validate({"name": "from-file", "input_file": {"path": str(source)},
+                                       "provider": {"kind": "local", "base_url": kit.server.base_url, "limits": {"max_requests": 4}}})  # fmt: skip
+    job, estimate = prepare_job(config, tmp_path / "work")
+    assert [s.requests for s in job.shards] == [4, 3] and estimate.requests == 7 and job.endpoint == "/v1/chat/completions"
+
+    outcome, collection = run_until_done(job, kit.provider(), poll_interval=0.05, timeout=30)
+
+    results = collection.results.to_pandas()
+    assert outcome == Outcome.COMPLETED and results["custom_id"].tolist() == [f"mine-{i}" for i in range(7)]
+    assert (results["status"] == "succeeded").all() and results["content"].tolist()[0] == "Say: line 0"
+
+
+def test_an_openai_style_file_for_azure_is_refused_line_by_line_or_rewritten_when_asked(tmp_path):
+    from zenbatch.config import JobConfig
+    from zenbatch.errors import InputValidationError
+
+    source = _batch_file(tmp_path / "requests.jsonl", 3)
+    azure = {"kind": "azure", "azure_endpoint": "https://example.openai.azure.com", "deployment": "batch-4o-mini"}
+    config = {"name": "to-azure", "input_file": {"path": str(source), "base_model": "gpt-4o-mini"}, "provider": azure}
+    with pytest.raises(InputValidationError) as refused:
+        prepare_job(JobConfig.model_validate(config), tmp_path / "refused")
+    text = str(refused.value)
+    assert "line 1" in text and "line 3" in text and "'/v1/chat/completions' -> '/chat/completions'" in text
+    assert "'gpt-4o-mini' -> 'batch-4o-mini'" in text and "--rewrite-for azure" in text
+
+    config["input_file"]["rewrite_for"] = "azure"
+    job, _ = prepare_job(JobConfig.model_validate(config), tmp_path / "rewritten")
+    lines = [orjson.loads(line) for line in job.input_file(job.shards[0]).read_bytes().splitlines()]
+    assert {(r["url"], r["body"]["model"]) for r in lines} == {("/chat/completions", "batch-4o-mini")}
+    assert [r["custom_id"] for r in lines] == ["mine-0", "mine-1", "mine-2"]
+    assert job.endpoint == job.batch_endpoint == "/chat/completions" and job.model == "batch-4o-mini"

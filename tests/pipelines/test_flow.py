@@ -50,7 +50,8 @@ def test_every_input_row_is_in_batch_results_once_and_ran_once(flow):
         assert results["custom_id"].tolist() == frame["review_id"].tolist()
         assert set(results["status"]) == {"succeeded"}
         assert results["label"].tolist() == frame["label"].tolist()  # input columns joined back
-    counts = flow.server.execution_counts()
+    rows = {cid for frame in flow.frames.values() for cid in frame["review_id"]}
+    counts = {cid: n for cid, n in flow.server.execution_counts().items() if cid in rows}  # other tests share the server
     assert len(counts) == 42 and set(counts.values()) == {1}
 
 
@@ -92,9 +93,10 @@ def test_a_dataset_artifact_feeds_the_submit_pipeline_with_its_lineage(flow):
 def test_submitting_a_collected_job_again_submits_nothing(flow):
     from zenbatch.zenml_ext.runs import run_submit
 
+    before = len(list(server_batches(flow.server)))
     run = run_submit(str(flow.configs["beta"]), provider_config=str(flow.provider))
 
     step = run.steps["submit_batch"]
     assert step.run_metadata["already_collected"] is True
     assert step.outputs["batch_job"][0].load().collected
-    assert len(list(server_batches(flow.server))) == flow.batches_after_submit
+    assert len(list(server_batches(flow.server))) == before

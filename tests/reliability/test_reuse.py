@@ -108,3 +108,50 @@ def _matrix_line(s: Scenario, results: pd.DataFrame) -> None:
     line = s.line(results)
     assert line["shards submitted twice"] == 0 and line["requests answered twice"] == 0
     MATRIX.append(line)
+
+
+def test_a_submit_schedule_over_a_growing_dataset_sends_each_row_once(scenario):
+    import datetime as dt
+    import threading
+
+    from zenbatch.config import JobConfig
+    from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, versions_tagged
+    from zenbatch.zenml_ext.schedules import run_loader, run_submit_schedule
+    from zenbatch.zenml_ext.tags import ZENBATCH_TAG
+
+    s = scenario("nightly", rows=100, shard_rows=500)
+    stop = threading.Event()
+
+    def grow() -> None:  # after each run's batch, 50 more rows arrive before the next run
+        seen = 0
+        while not stop.wait(0.2):
+            batches = len(s.client.batches.list(limit=100).data)
+            if batches > seen and batches < 3:
+                seen = batches
+                s.frame = _rows(s, range(len(s.frame) + 50))
+                s.frame.to_csv(s.folder / "nightly.csv", index=False)
+            seen = max(seen, batches)
+
+    grower = threading.Thread(target=grow, daemon=True)
+    grower.start()
+    try:
+        job = JobConfig.from_yaml(s.job, provider=s.provider)
+        run_submit_schedule(job, name="nightly-submit", interval_seconds=8,
+                            end_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=20))  # fmt: skip
+    finally:
+        stop.set()
+        grower.join()
+    run_loader(name="nightly-loader", interval_seconds=1, end_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=120))
+
+    counts = s.server.execution_counts()
+    assert len(counts) == 200 and set(counts.values()) == {1}  # 100, then 50 and 50 new: each row answered once
+    assert len(s.client.batches.list(limit=100).data) == 3
+    results = [v.load().to_pandas() for v in versions_tagged(ZENBATCH_TAG, name=RESULTS_ARTIFACT)
+               if str(v.run_metadata.get("job_name")) == "nightly"]  # fmt: skip
+    assert sorted(len(r) for r in results) == [100, 150, 200]
+    newest = max(results, key=len)
+    assert newest["custom_id"].tolist() == s.frame["row_id"].tolist() and (newest["status"] == "succeeded").all()
+    assert newest["reused_from"].notna().sum() == 150  # the rows the two earlier runs sent
+    from zenml.client import Client
+
+    assert not Client().get_schedule("nightly-loader").active  # the loader paused itself once all was collected

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             if args.budget is not None:
                 config.budget_usd = args.budget
             if args.expected_output_tokens is not None:
-                config.template.expected_output_tokens = args.expected_output_tokens
+                config.rows_template.expected_output_tokens = args.expected_output_tokens
             with terminal_progress("rows") as progress:
                 estimate = estimate_job(config, per_request=args.per_request, progress=progress)
         else:

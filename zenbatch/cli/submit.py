@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from zenbatch.errors import ConfigError
+
 EXAMPLES = """\
 examples:
   zenbatch submit                                     # the sample job (reviews) on the local server
@@ -12,6 +14,9 @@ examples:
   zenbatch submit --config submit.yaml                # a pipeline config of yours (model, tags, parameters.job)
   zenbatch submit --job job.yaml --dataset-artifact reviews:3   # rows from a ZenML DataFrame artifact
   zenbatch submit --job job.yaml --no-reuse           # send every row, even those answered by an earlier job
+  zenbatch submit requests.jsonl --provider openai    # an existing batch file, validated as estimate does
+  zenbatch submit requests.jsonl --provider my-azure.yaml --rewrite-for azure   # OpenAI-style lines, for Azure
+  zenbatch submit --job job.yaml --schedule --cron '0 2 * * *'   # nightly: each run sends only the new rows
 Rows whose request an earlier job answered are not sent again (reuse: true in the job config, the
 default for temperature 0); their answers are joined in, with reused_from naming that job and batch.
 Then: zenbatch status, zenbatch wait, zenbatch collect.
@@ -26,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "artifact batch_job. Submitting the same work again reuses what was submitted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
+    parser.add_argument("file", nargs="?", help="an existing batch input file (.jsonl, or an s3:// gs:// az:// URI) instead of --job")
+    parser.add_argument("--rewrite-for", choices=["azure"], help="rewrite an OpenAI-style file's urls and models for Azure")
+    parser.add_argument("--base-model", help="for a batch file: the model to tokenize and price as")
     parser.add_argument("--job", help="a job config file (dataset + template); default: the pipeline config's "
                         "parameters.job, else the shipped sample job")
     parser.add_argument("--provider", help="openai, azure, local, or a provider YAML file (default: the job's own)")
@@ -33,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="take the rows from a DataFrame artifact instead of the job config's file")
     parser.add_argument("--config", help="the pipeline config (default: the shipped submit config)")
     parser.add_argument("--no-reuse", action="store_true", help="send every row, even those an earlier job answered")
+    parser.add_argument("--schedule", action="store_true", help="submit on a schedule (--interval or --cron): each run sends only new rows")
+    parser.add_argument("--interval", type=int, help="seconds between scheduled submit runs")
+    parser.add_argument("--cron", help="a cron expression for scheduled submit runs, e.g. '0 2 * * *' (6 fields on SageMaker)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
 
@@ -45,11 +56,24 @@ def run(args: argparse.Namespace) -> int:
     use_zenml()
     from zenbatch.zenml_ext.runs import run_submit
 
-    from zenbatch.zenml_ext.runs import submit_job
+    from zenbatch.zenml_ext.runs import file_job, submit_job
 
-    job_config = submit_job(args.job, args.provider, args.config, args.dataset_artifact)
+    if args.file and (args.job or args.dataset_artifact):
+        raise ConfigError("give a batch file or --job (with --dataset-artifact), not both")
+    if args.rewrite_for and not args.file:
+        raise ConfigError("--rewrite-for rewrites an existing batch file: give the file (zenbatch submit FILE.jsonl)")
+    if args.file:
+        job_config = file_job(args.file, args.provider, rewrite_for=args.rewrite_for, base_model=args.base_model)
+    else:
+        job_config = submit_job(args.job, args.provider, args.config, args.dataset_artifact)
     if args.no_reuse:
         job_config.reuse = False
+    if args.schedule:
+        from zenbatch.zenml_ext.schedules import run_submit_schedule
+
+        name = run_submit_schedule(job_config, args.config, interval_seconds=args.interval, cron=args.cron)
+        print(f"schedule {name} is set: each run submits the rows that are new by then; `zenbatch collect --schedule` collects them")
+        return 0
     run = run_submit(job_config, config=args.config)
     step = run.steps["submit_batch"]
     job = step.outputs["batch_job"][0]

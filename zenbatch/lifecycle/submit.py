@@ -20,11 +20,13 @@ from pydantic import BaseModel, Field
 
 from zenbatch.config import JobConfig
 from zenbatch.errors import ProviderError
-from zenbatch.estimate import Estimate, estimate_job
+from zenbatch.batchfile import peek_batch_file, peek_body
+from zenbatch.datasets import fetch_uri
+from zenbatch.estimate import Estimate, estimate_file, estimate_job
 from zenbatch.home import job_folder, local_home
 from zenbatch.blobs import file_digest
 from zenbatch.jobs import BatchJob, EndReason, JobShard, Save, ShardStatus, saved_by_caller
-from zenbatch.ledger import Ledger, Split
+from zenbatch.ledger import KEYS_FILE, RIDERS_FILE, Ledger, Split
 from zenbatch.progress import Progress, silent
 from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.lifecycle.poll import record
@@ -61,9 +63,15 @@ def prepare_job(
         return _prepare_in_home(config, frame, max_attempts=max_attempts, max_enqueued_tokens=max_enqueued_tokens,
                                 progress=progress, ledger=ledger)  # fmt: skip
     workdir = Path(workdir)
-    split = Split(ledger if config.reuses() else None, workdir / "inputs")
-    estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress, split=split)
     dialect = config.provider.dialect()
+    if config.input_file is not None:
+        estimate, endpoint, structured = _estimate_file(config, workdir, ledger)
+        model = dialect.line_model(estimate.model or "")
+    else:
+        template = config.rows_template
+        split = Split(ledger if config.reuses() else None, workdir / "inputs")
+        estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress, split=split)
+        endpoint, model, structured = template.endpoint, estimate.model or template.model, template.is_structured
     shards = [JobShard(**s.model_dump(exclude={"cost", "path"}), path=s.path or "") for s in estimate.shards]
     if not shards:  # every row is answered by another job: nothing to send
         shards = [JobShard(index=0, status=ShardStatus.COMPLETED, ended=EndReason.NOTHING_TO_SEND)]
@@ -71,11 +79,11 @@ def prepare_job(
         name=config.name,
         workdir=str(workdir),
         provider=config.provider.kind,
-        endpoint=estimate.endpoint or config.template.endpoint,
-        batch_endpoint=dialect.batch_endpoint(config.template.endpoint),
-        model=estimate.model or config.template.model,
-        pricing_model=config.template.pricing_model,
-        structured=config.template.is_structured,
+        endpoint=dialect.line_url(endpoint),  # as the lines say it
+        batch_endpoint=dialect.batch_endpoint(endpoint),
+        model=model,
+        pricing_model=estimate.pricing_model or model,
+        structured=structured,
         max_attempts=max_attempts,
         max_enqueued_tokens=max_enqueued_tokens or dialect.limits.max_enqueued_tokens,
         shards=shards,
@@ -96,9 +104,32 @@ def prepare_job(
         metadata=config.metadata,
         rows=estimate.requests + estimate.reused + estimate.waiting,
     )
-    job.riders_sha256, job.keys_sha256 = file_digest(split.riders_path), file_digest(split.keys_path)
-    job.job_id = job_key(job, split.digest)
+    inputs = workdir / "inputs"
+    job.riders_sha256, job.keys_sha256 = file_digest(inputs / RIDERS_FILE), file_digest(inputs / KEYS_FILE)
+    job.job_id = job_key(job, estimate.work)
     return job, estimate
+
+
+def _estimate_file(config: JobConfig, workdir: Path, ledger: Ledger | None) -> tuple[Estimate, str, bool]:
+    """The estimate of a job's existing batch file (fetched first from an object store), its endpoint, and
+    whether its answers are JSON to parse."""
+    source = config.input_file
+    assert source is not None
+    path = config.resolve(source.path)
+    if isinstance(path, str):  # an object-store URI: read where the step runs
+        path = fetch_uri(path, workdir / "source.jsonl")
+    url, _ = peek_batch_file(path) if path.is_file() else (None, None)
+    body = peek_body(path) if path.is_file() else {}
+    split = Split(ledger if config.reuses(body) else None, workdir / "inputs")
+    estimate = estimate_file(
+        path, dialect=config.provider.dialect(), table=config.price_table(), base_model=source.base_model,
+        expected_output_tokens=source.expected_output_tokens, budget_usd=config.budget_usd, out_dir=workdir / "inputs",
+        split=split, rewrite=source.rewrite_for is not None,
+    )  # fmt: skip
+    endpoint = url if url is None or url.startswith("/v1/") else "/v1" + url
+    response_format = (body.get("response_format") or {}).get("type") if isinstance(body.get("response_format"), dict) else None
+    text_format = ((body.get("text") or {}).get("format") or {}).get("type") if isinstance(body.get("text"), dict) else None
+    return estimate, endpoint or "/v1/chat/completions", "json_schema" in (response_format, text_format)
 
 
 def _prepare_in_home(config: JobConfig, frame: pd.DataFrame | None, **options: Any) -> tuple[BatchJob, Estimate]:

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from zenbatch.jobs import BatchJob
-from zenbatch.ledger import ANSWER_COLUMNS, KEYS_FILE, segment
+from zenbatch.ledger import ANSWER_COLUMNS, KEYS_FILE, SEGMENT_SCHEMA, segment
 from zenbatch.parts import ResultsView
 from zenbatch.zenml_ext.blob_store import artifact_blobs
 from zenbatch.zenml_ext.registry import job_tag, open_job_versions, versions_tagged
@@ -54,13 +55,16 @@ def save_segment(job: BatchJob, results: ResultsView) -> LedgerSegment:
     blobs = artifact_blobs()
     frames = ((part.sha256, frame) for part, frame in zip(results.parts, results.iter_frames(["request_key", "custom_id", "status",
                                                                                               "retryable", "batch_id", "reused_from"])))  # fmt: skip
-    rows = segment(frames)
+    rows = 0
     with tempfile.TemporaryDirectory(prefix="zenbatch-ledger-") as folder:
         path = Path(folder) / "segment.parquet"
-        rows.to_parquet(path, index=False)
+        with pq.ParquetWriter(path, SEGMENT_SCHEMA, compression="zstd") as writer:
+            for table in segment(frames):  # a part at a time
+                writer.write_table(table)
+                rows += table.num_rows
         digest = blobs.put(path, kind="parquet")
     scope = scope_of(job.provider_config)
-    found = LedgerSegment(job_id=job.job_id, scope=scope, sha256=digest, rows=len(rows))
+    found = LedgerSegment(job_id=job.job_id, scope=scope, sha256=digest, rows=rows)
     save_artifact(found, name=LEDGER_ARTIFACT, tags=[ZENBATCH_TAG, job_tag(job.job_id), scope_tag(scope)])
     return found
 
@@ -90,6 +94,7 @@ class ArtifactLedger:
             found: LedgerSegment = version.load()
             with blobs.open(found.sha256) as handle:
                 rows = pd.read_parquet(handle)
+            rows["request_key"] = [key.hex() for key in rows["request_key"]]
             frames.append(rows.assign(job_id=found.job_id))
         if not frames:
             return pd.DataFrame(columns=ANSWER_COLUMNS, index=pd.Index([], name="request_key"))
@@ -101,6 +106,6 @@ class ArtifactLedger:
             job: BatchJob = version.load()
             if job.job_id == self.exclude_job or not job.keys_sha256 or scope_of(job.provider_config) != self.scope:
                 continue
-            keys = pd.read_parquet(job.stored_file(job.keys_sha256, KEYS_FILE), columns=["request_key"])
-            flying.update(dict.fromkeys(keys["request_key"], job.job_id))
+            keys = pq.read_table(job.stored_file(job.keys_sha256, KEYS_FILE)).column("request_key").to_pylist()
+            flying.update(dict.fromkeys((key.hex() for key in keys), job.job_id))
         return flying

@@ -48,6 +48,18 @@ def submit_job(job_config: str | Path | None = None, provider_config: str | Path
     return job
 
 
+def file_job(path: str | Path, provider_config: str | Path | None = None, *, rewrite_for: str | None = None,
+             base_model: str | None = None) -> JobConfig:
+    """A job that submits an existing batch file (named after it); ``provider_config`` as for :func:`submit_job` (default: local)."""
+    from zenbatch.datasets import is_uri
+
+    source = str(path) if is_uri(path) else str(Path(path).resolve())
+    provider = ProviderConfig.from_yaml(config_path("providers", provider_config, "local"))
+    name = Path(str(path).rsplit("/", 1)[-1]).stem
+    return from_mapping(JobConfig, {"name": name, "provider": provider, "input_file": {
+        "path": source, "rewrite_for": rewrite_for, "base_model": base_model}}, str(path))  # fmt: skip
+
+
 def run_submit(job: JobConfig | str | Path | None = None, provider_config: str | Path | None = None,
                config: str | Path | None = None, dataset_artifact: str | None = None) -> PipelineRunResponse:
     """Run the submit pipeline on a job (a parsed one, or :func:`submit_job`'s); the rest comes from the pipeline config."""

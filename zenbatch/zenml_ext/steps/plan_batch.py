@@ -18,12 +18,13 @@ logger = get_logger(__name__)
 
 
 @step
-def plan_batch(dataset: pd.DataFrame, job: JobConfig, max_attempts: int = 3) -> Annotated[BatchJob, "batch_plan"]:
-    """The job's shards, written and hashed, with the estimate; nothing is uploaded."""
+def plan_batch(dataset: pd.DataFrame | None, job: JobConfig, max_attempts: int = 3) -> Annotated[BatchJob, "batch_plan"]:
+    """The job's shards, written and hashed, with the estimate; nothing is uploaded (``dataset`` None: the job's input file)."""
     ledger = ArtifactLedger(scope_of(job.provider.model_dump(mode="json")))  # rows answered before are not sent again
     planned, estimate = prepare_job(job, None, dataset, max_attempts=max_attempts, progress=LineProgress(logger.info, "rows"), ledger=ledger)
     context = get_step_context()
-    planned.inputs_ref = str(context.step_run.inputs["dataset"][0].id)
+    if "dataset" in context.step_run.inputs:
+        planned.inputs_ref = str(context.step_run.inputs["dataset"][0].id)
     if context.model_version is not None:  # a pipeline without `model:` has none (context.model would raise)
         model = context.model_version.to_model_class()
         planned.model_version = f"{model.name}:{model.version}"

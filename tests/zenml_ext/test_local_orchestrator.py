@@ -95,7 +95,7 @@ def test_a_loader_schedule_whose_process_ended_is_resumed_and_a_live_one_is_refu
         name="orphan-loader", project=client.active_project.id, active=True, cron_expression="*/5 * * * *",
         orchestrator_id=orchestrator.id, pipeline_id=None,
     ))  # fmt: skip
-    with _lease(left_behind.id), pytest.raises(JobStateError, match="a loader is already running"):
+    with _lease(left_behind.id), pytest.raises(JobStateError, match="is active: it is running already"):
         run_loader(name="orphan-loader", interval_seconds=1)
 
     # Its process is gone now: the loader replaces it, finds no open job and pauses itself.

@@ -28,6 +28,10 @@ def plan_batch(dataset: pd.DataFrame | None, job: JobConfig, max_attempts: int =
     if context.model_version is not None:  # a pipeline without `model:` has none (context.model would raise)
         model = context.model_version.to_model_class()
         planned.model_version = f"{model.name}:{model.version}"
+    if estimate.reused or estimate.waiting:
+        logger.info("%d row(s) answered by earlier jobs are reused (saving %.6f %s), %d wait for an open job; %s",
+                    estimate.reused, estimate.reuse_saving, estimate.currency, estimate.waiting,
+                    f"{estimate.requests} new request(s) to send" if estimate.requests else "nothing new to send: no batch is created")  # fmt: skip
     log_metadata({
         "provider": planned.provider, "endpoint": planned.endpoint, "model": planned.model,
         "pricing_model": planned.pricing_model, "shards": len(planned.shards), "requests": estimate.requests,

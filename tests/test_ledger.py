@@ -57,7 +57,9 @@ def test_a_segment_holds_the_final_answers_a_job_gave_itself():
         "request_key": ["a0" * 16, "a1" * 16, "a2" * 16, "a3" * 16], "custom_id": ["r0", "r1", "r2", "r3"],
         "status": ["succeeded", "failed", "failed", "succeeded"], "retryable": [False, False, True, False],
         "batch_id": ["b", "b", "b", "b0"], "reused_from": [None, None, None, "job0:b0"],
+        "attempts": [1, 2, 3, 0], "cost_usd": [0.5, 0.0, 0.0, 0.0],
     })  # fmt: skip
     (found,) = segment([("part-sha", frame)])
     assert [k.hex() for k in found.column("request_key").to_pylist()] == ["a0" * 16, "a1" * 16]  # not the retryable failure, not the reused row
     assert set(found.column("part").to_pylist()) == {"part-sha"}
+    assert found.column("attempts").to_pylist() == [1, 2] and found.column("cost_usd").to_pylist() == [0.5, 0.0]

@@ -78,13 +78,16 @@ class EmptyLedger:
 
 
 SEGMENT_SCHEMA = pa.schema([("request_key", pa.binary(16)), ("custom_id", pa.string()), ("status", pa.string()),
-                            ("batch_id", pa.string()), ("part", pa.string())])  # fmt: skip
+                            ("batch_id", pa.string()), ("attempts", pa.int64()), ("cost_usd", pa.float64()),
+                            ("part", pa.string())])  # fmt: skip
 
 
 def segment(parts: Iterable[tuple[str, pd.DataFrame]]) -> Iterator[pa.Table]:
     """A collected job's ledger segment, a part at a time: the final rows it answered itself (not those it reused).
 
-    ``parts`` are (part sha256, part rows) of the job's results; keys are kept as 16 bytes.
+    Each row names its key (16 bytes), custom_id, status, the batch that answered it, the attempts
+    it took, what it cost, and the results part that holds it. ``parts`` are (part sha256, part
+    rows) of the job's results.
     """
     for sha, frame in parts:
         if "request_key" not in frame.columns:  # a part written before requests had keys
@@ -93,7 +96,10 @@ def segment(parts: Iterable[tuple[str, pd.DataFrame]]) -> Iterator[pa.Table]:
         rows = frame.loc[own]
         yield pa.table({
             "request_key": [bytes.fromhex(k) for k in rows["request_key"]], "custom_id": rows["custom_id"].tolist(),
-            "status": rows["status"].tolist(), "batch_id": rows["batch_id"].tolist(), "part": [sha] * len(rows),
+            "status": rows["status"].tolist(), "batch_id": rows["batch_id"].tolist(),
+            "attempts": rows["attempts"].astype("int64").tolist() if "attempts" in rows else [None] * len(rows),
+            "cost_usd": rows["cost_usd"].astype("float64").tolist() if "cost_usd" in rows else [None] * len(rows),
+            "part": [sha] * len(rows),
         }, schema=SEGMENT_SCHEMA)  # fmt: skip
 
 

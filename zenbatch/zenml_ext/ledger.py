@@ -53,8 +53,8 @@ def save_segment(job: BatchJob, results: ResultsView) -> LedgerSegment:
     from zenml import save_artifact
 
     blobs = artifact_blobs()
-    frames = ((part.sha256, frame) for part, frame in zip(results.parts, results.iter_frames(["request_key", "custom_id", "status",
-                                                                                              "retryable", "batch_id", "reused_from"])))  # fmt: skip
+    columns = ["request_key", "custom_id", "status", "retryable", "batch_id", "reused_from", "attempts", "cost_usd"]
+    frames = ((part.sha256, frame) for part, frame in zip(results.parts, results.iter_frames(columns)))
     rows = 0
     with tempfile.TemporaryDirectory(prefix="zenbatch-ledger-") as folder:
         path = Path(folder) / "segment.parquet"

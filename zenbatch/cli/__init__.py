@@ -17,8 +17,6 @@ import sys
 
 from zenbatch.errors import ZenbatchError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 

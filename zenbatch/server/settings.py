@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EngineName = Literal["llama-cpp", "forward", "echo"]
-ENGINES: tuple[str, ...] = ("llama-cpp", "forward", "echo")
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_REQUESTS = 50_000
 DEFAULT_COMPLETION_WINDOW_SECONDS = 24 * 3600

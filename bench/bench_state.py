@@ -28,9 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 ROOT = Path(tempfile.mkdtemp(prefix="zenbatch-state-"))
@@ -39,7 +36,7 @@ ENV = {**os.environ, "ZENML_ANALYTICS_OPT_IN": "false", "ZENML_CONFIG_PATH": str
 os.environ.update(ENV)
 
 from bench._common import report  # noqa: E402
-from bench.scale import _free_port, _start_server  # noqa: E402
+from bench.scale import _start_server, write_job, write_rows  # noqa: E402
 
 # One stage in a process of its own: prints a JSON line with its figures last.
 STAGE = """
@@ -59,20 +56,6 @@ out["seconds"] = time.perf_counter() - started
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("STAGE " + json.dumps(out))
 """
-
-
-def write_rows(path: Path, rows: int) -> int:
-    """The dataset, written a chunk at a time; returns its bytes."""
-    words = "battery screen delivery works great terrible fine price camera sound arrived late".split()
-    schema = pa.schema([("row_id", pa.string()), ("text", pa.string())])
-    with pq.ParquetWriter(path, schema) as writer:
-        for start in range(0, rows, 100_000):
-            numbers = range(start, min(rows, start + 100_000))
-            writer.write_table(pa.table({
-                "row_id": [f"row-{i:07d}" for i in numbers],
-                "text": [f"Review {i}: " + " ".join(words[(i * 7 + k) % len(words)] for k in range(6 + i % 7)) for i in numbers],
-            }, schema=schema))  # fmt: skip
-    return path.stat().st_size
 
 
 def folder_bytes(path: Path) -> int:
@@ -106,15 +89,7 @@ def main() -> int:
 
     work = ROOT / "work"
     work.mkdir(parents=True)
-    port = _free_port()
-    (work / "provider.yaml").write_text(yaml.safe_dump(
-        {"kind": "local", "base_url": f"http://127.0.0.1:{port}/v1", "limits": {"max_requests": args.shard_rows}}))  # fmt: skip
-    (work / "job.yaml").write_text(yaml.safe_dump({
-        "name": f"state-{args.rows}", "dataset": {"path": "rows.parquet"}, "provider": "provider.yaml",
-        "template": {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "id_column": "row_id",
-                     "system_prompt": "Label the review's sentiment.", "user_template": "{text}",
-                     "parameters": {"max_tokens": 16, "temperature": 0}},
-    }))  # fmt: skip
+    port = write_job(work, f"state-{args.rows}", args.shard_rows)
     report("dataset_bytes", write_rows(work / "rows.parquet", args.rows))
     ensure_local_stack()
     store = Path(Client().active_stack.artifact_store.path)

@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 from openai import OpenAI
 
@@ -111,6 +113,34 @@ def _start_server(folder: Path, port: int, shard_rows: int, *options: str) -> su
     raise TimeoutError("the batch server did not start within 60 s")
 
 
+def write_rows(path: Path, rows: int) -> int:
+    """The job's dataset (``row_id``, ``text``), written as Parquet a chunk at a time; returns its bytes."""
+    words = "battery screen delivery works great terrible fine price camera sound arrived late".split()
+    schema = pa.schema([("row_id", pa.string()), ("text", pa.string())])
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, rows, 100_000):
+            numbers = range(start, min(rows, start + 100_000))
+            writer.write_table(pa.table({
+                "row_id": [f"row-{i:07d}" for i in numbers],
+                "text": [f"Review {i}: " + " ".join(words[(i * 7 + k) % len(words)] for k in range(6 + i % 7)) for i in numbers],
+            }, schema=schema))  # fmt: skip
+    return path.stat().st_size
+
+
+def write_job(folder: Path, name: str, shard_rows: int) -> int:
+    """``job.yaml`` over ``rows.parquet`` and ``provider.yaml`` for a local server limited to ``shard_rows`` a batch; returns its port."""
+    port = _free_port()
+    (folder / "provider.yaml").write_text(yaml.safe_dump(
+        {"kind": "local", "base_url": f"http://127.0.0.1:{port}/v1", "limits": {"max_requests": shard_rows}}))  # fmt: skip
+    (folder / "job.yaml").write_text(yaml.safe_dump({
+        "name": name, "dataset": {"path": "rows.parquet"}, "provider": "provider.yaml",
+        "template": {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "id_column": "row_id",
+                     "system_prompt": "Label the review's sentiment.", "user_template": "{text}",
+                     "parameters": {"max_tokens": 16, "temperature": 0}},
+    }))  # fmt: skip
+    return port
+
+
 def run_scale(folder: Path, rows: int = 200_000, shard_rows: int = 50_000, loader_interval: int = 5) -> ScaleRun:
     """Submit a ``rows``-row job split into shards of ``shard_rows``, collect it with the scheduled loader."""
     from zenml.client import Client
@@ -121,18 +151,8 @@ def run_scale(folder: Path, rows: int = 200_000, shard_rows: int = 50_000, loade
 
     folder.mkdir(parents=True, exist_ok=True)
     ids = [f"row-{i:07d}" for i in range(rows)]
-    words = "battery screen delivery works great terrible fine price camera sound arrived late".split()
-    texts = [f"Review {i}: " + " ".join(words[(i * 7 + k) % len(words)] for k in range(6 + i % 7)) for i in range(rows)]
-    pd.DataFrame({"row_id": ids, "text": texts}).to_parquet(folder / "rows.parquet", index=False)
-    port = _free_port()
-    (folder / "provider.yaml").write_text(yaml.safe_dump(
-        {"kind": "local", "base_url": f"http://127.0.0.1:{port}/v1", "limits": {"max_requests": shard_rows}}))  # fmt: skip
-    (folder / "job.yaml").write_text(yaml.safe_dump({
-        "name": f"scale-{rows}", "dataset": {"path": "rows.parquet"}, "provider": "provider.yaml",
-        "template": {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "id_column": "row_id",
-                     "system_prompt": "Label the review's sentiment.", "user_template": "{text}",
-                     "parameters": {"max_tokens": 16, "temperature": 0}},
-    }))  # fmt: skip
+    write_rows(folder / "rows.parquet", rows)
+    port = write_job(folder, f"scale-{rows}", shard_rows)
     server = _start_server(folder, port, shard_rows)
     baseline = psutil.Process().memory_info().rss / 2**20  # this process before the job: ZenML, pandas, the rows
     started = time.time()

@@ -100,18 +100,12 @@ def read_batch_file(
         yield RequestChunk(start, ids, lines, tokens, outputs)
 
 
-def peek_batch_file(path: str | Path) -> tuple[str | None, str | None]:
-    """The url and model of the first parsable line, to choose the tokenizer and limits."""
+def peek_batch_file(path: str | Path) -> tuple[str | None, str | None, dict]:
+    """The url, model and body of the first parsable line: the tokenizer, limits and parameters of the file."""
     record = _first_record(path)
     body = record.get("body") if isinstance(record.get("body"), dict) else {}
     url, model = record.get("url"), body.get("model")
-    return (url if isinstance(url, str) else None, model if isinstance(model, str) else None)
-
-
-def peek_body(path: str | Path) -> dict:
-    """The body of the first parsable line (its parameters stand for the file's)."""
-    body = _first_record(path).get("body")
-    return body if isinstance(body, dict) else {}
+    return (url if isinstance(url, str) else None, model if isinstance(model, str) else None, body)
 
 
 def _first_record(path: str | Path) -> dict:

@@ -14,7 +14,7 @@ from zenbatch.datasets import read_dataset
 from zenbatch.dialects import Dialect
 from zenbatch.errors import ConfigError, LimitError
 from zenbatch.ledger import Split
-from zenbatch.pricing import Cost, PriceTable, check_budget, cost_of
+from zenbatch.pricing import Cost, ModelPrice, PriceTable, check_budget, cost_of
 from zenbatch.progress import Progress, silent
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
 from zenbatch.shards import Shard, ShardPlan, plan_shards
@@ -73,7 +73,9 @@ def estimate_plan(
     pricing_model: str | None,
     counter: TokenCounter,
     budget_usd: float | None = None,
+    split: Split | None = None,
 ) -> Estimate:
+    """Price a plan; with ``split``, also the rows set aside (reused or waiting) and what reuse saves."""
     price = table.require(pricing_model or model or "")
     shards = [ShardEstimate(**dict(s), cost=cost_of(table, price, s.prompt_tokens, s.output_tokens)) for s in plan.shards]
     total = sum((s.cost for s in shards), Cost())
@@ -93,7 +95,16 @@ def estimate_plan(
         shards=shards,
         total=total,
         budget_usd=budget_usd,
+        **_set_aside(split, table, price),
     )
+
+
+def _set_aside(split: Split | None, table: PriceTable, price: ModelPrice) -> dict[str, object]:
+    """The rows a split did not send, and what the reused ones would have cost (batch price)."""
+    if split is None:
+        return {}
+    return {"reused": split.counts["reused"], "waiting": split.counts["waiting"], "work": split.digest,
+            "reuse_saving": cost_of(table, price, *split.reused_tokens).batch}  # fmt: skip
 
 
 def _recording(chunks: Iterable[RequestChunk], into: dict[str, int] | None) -> Iterator[RequestChunk]:
@@ -210,11 +221,9 @@ def estimate_job(
         pricing_model=template.pricing_model,
         counter=counter,
         budget_usd=config.budget_usd,
+        split=split,
     )
     estimate.per_request = recorded
-    if split is not None:
-        estimate.reused, estimate.waiting, estimate.work = split.counts["reused"], split.counts["waiting"], split.digest
-        estimate.reuse_saving = cost_of(table, table.require(template.pricing_model), *split.reused_tokens).batch
     if enforce_budget:
         check_budget(estimate.total, config.budget_usd, table.currency)
     return estimate
@@ -240,7 +249,7 @@ def estimate_file(
     """
     dialect = dialect or Dialect()
     table = table or PriceTable.default()
-    url, model = peek_batch_file(path) if Path(path).is_file() else (None, None)
+    url, model, _ = peek_batch_file(path) if Path(path).is_file() else (None, None, {})
     counter = TokenCounter(base_model or model or "")
     summary = BatchFileSummary()
     recorded: dict[str, int] | None = {} if per_request else None
@@ -263,10 +272,8 @@ def estimate_file(
         pricing_model=base_model or summary.model,
         counter=counter,
         budget_usd=budget_usd,
+        split=split,
     )
     estimate.per_request = recorded
-    if split is not None:
-        estimate.reused, estimate.waiting, estimate.work = split.counts["reused"], split.counts["waiting"], split.digest
-        estimate.reuse_saving = cost_of(table, table.require(base_model or summary.model or ""), *split.reused_tokens).batch
     check_budget(estimate.total, budget_usd, table.currency)
     return estimate

@@ -243,10 +243,6 @@ class BatchJob(BaseModel):
             self._blobs.get(shard.sha256, path)
         return path
 
-    def custom_ids(self, shard: JobShard) -> list[str]:
-        """The custom_ids in a shard's input file, in order."""
-        return self.requests_of(shard)[0]
-
     def requests_of(self, shard: JobShard) -> tuple[list[str], list[str]]:
         """The custom_ids and request keys (``ledger.key_of``) in a shard's input file, in order."""
         ids, keys = [], []

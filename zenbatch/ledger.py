@@ -139,25 +139,25 @@ class Split:
         keep, aside = [], []
         for i, key in enumerate(keys):
             (aside if key in known or key in flights else keep).append(i)
-        columns: dict[str, list[object]] = {c: [] for c in RIDER_COLUMNS}
-        for i in aside:
-            key = keys[i]
-            answer = answers.loc[key] if key in known else None
-            values = {"position": chunk.start + i, "custom_id": chunk.custom_ids[i], "request_key": key,
-                      "source": REUSED if answer is not None else WAITING, "waiting_for": None if answer is not None else flights[key],
-                      "line": chunk.lines[i].decode()}  # the line: to send it after all, or to export it for fine-tuning  # fmt: skip
-            for column in ("job_id", "batch_id", "part"):
-                values[column] = None if answer is None else answer[column]
-            values["answer_custom_id"] = None if answer is None else answer["custom_id"]
-            for column in RIDER_COLUMNS:
-                columns[column].append(values[column])
-            if answer is not None:
+        aside_keys = [keys[i] for i in aside]
+        reused = [key in known for key in aside_keys]
+        found = answers.reindex(aside_keys)  # one lookup for the chunk (NaN for a waiting row)
+        columns: dict[str, list[object]] = {
+            "position": [chunk.start + i for i in aside], "custom_id": [chunk.custom_ids[i] for i in aside],
+            "request_key": aside_keys, "source": [REUSED if r else WAITING for r in reused],
+            **{column: _texts(found[column]) for column in ("job_id", "batch_id", "part")},
+            "answer_custom_id": _texts(found["custom_id"]),
+            "waiting_for": [None if r else flights[key] for key, r in zip(aside_keys, reused)],
+            "line": [chunk.lines[i].decode() for i in aside],  # to send it after all, or to export it for fine-tuning
+        }  # fmt: skip
+        for i, r in zip(aside, reused):
+            if r:
                 self.reused_tokens[0] += chunk.prompt_tokens[i] if chunk.prompt_tokens else 0
                 self.reused_tokens[1] += chunk.output_tokens[i] if chunk.output_tokens else 0
         riders.write_table(pa.table(columns, schema=RIDER_SCHEMA))
         sent.write_table(pa.table({"request_key": [bytes.fromhex(keys[i]) for i in keep]}, schema=KEY_SCHEMA))
-        self.counts[REUSED] += sum(1 for source in columns["source"] if source == REUSED)
-        self.counts[WAITING] += sum(1 for source in columns["source"] if source == WAITING)
+        self.counts[REUSED] += sum(reused)
+        self.counts[WAITING] += len(reused) - sum(reused)
         self.counts["sent"] += len(keep)
         return RequestChunk(
             chunk.start, [chunk.custom_ids[i] for i in keep], [chunk.lines[i] for i in keep],
@@ -170,3 +170,8 @@ class Split:
     def digest(self) -> str:
         """What the job asks for, every row (sent or not): the same dataset and template give the same digest."""
         return self._digest.hexdigest()
+
+
+def _texts(values: pd.Series) -> list[str | None]:
+    """A column's strings, None where it has none (a missing value reads as NaN)."""
+    return [v if isinstance(v, str) else None for v in values]

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from zenbatch.blobs import Blobs, Files, LocalFiles, file_digest
 from zenbatch.results import RESULT_COLUMNS, SUCCEEDED, summarize
 
+OUTCOME_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("custom_id", "cost_usd")]  # one answer's columns, its cost aside
 JSON_COLUMNS = ("parsed", "embedding")  # shapes vary row to row: kept as JSON text in the file
 SAMPLES = 8
 _INTEGERS = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "status_code", "attempts")

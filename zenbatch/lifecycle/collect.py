@@ -30,19 +30,18 @@ from zenbatch.errors import ResultsError
 from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus, saved_by_caller
 from zenbatch.ledger import EmptyLedger, Ledger
 from zenbatch.lifecycle.riders import join_riders, riders_in
-from zenbatch.parts import ResultPart, ResultsView, read_part, save_part
+from zenbatch.parts import OUTCOME_COLUMNS, ResultPart, ResultsView, read_part, save_part
 from zenbatch.pricing import PriceTable
 from zenbatch.progress import Progress, silent
 from zenbatch.providers.base import BatchProvider
 from zenbatch.requests import RequestChunk
-from zenbatch.results import FAILED, MISSING, RESULT_COLUMNS, SUCCEEDED, ResultParser, actual_cost, join_results
+from zenbatch.results import FAILED, MISSING, SUCCEEDED, ResultParser, actual_cost, join_results
 from zenbatch.shards import iter_shard_lines, plan_shards
 from zenbatch.tokens import TokenCounter
 
 InputRows = Callable[[int, int], pd.DataFrame]  # rows [start, stop) of the job's input, in input order
 MAX_DOWNLOADS = 3
 RESULT_LOST = "result_lost"
-_OUTCOME = [c for c in RESULT_COLUMNS if c != "custom_id"]
 
 
 class Collection(BaseModel):
@@ -228,7 +227,7 @@ def _merge(job: BatchJob, shard: JobShard, parser: ResultParser | None, rows: In
         frame.loc[retried, "attempts"] += 1
         better = retried & frame["custom_id"].isin(by_id.index) & (frame["status"] != SUCCEEDED)
         if better.any():
-            new = by_id.loc[frame.loc[better, "custom_id"], [c for c in _OUTCOME if c in by_id.columns]]
+            new = by_id.loc[frame.loc[better, "custom_id"], [c for c in OUTCOME_COLUMNS if c in by_id.columns]]
             for column in new.columns:
                 frame.loc[better, column] = new[column].to_numpy()
             frame.loc[better, "cost_usd"] = actual_cost(frame.loc[better], table, job.pricing_model)

@@ -14,10 +14,9 @@ import pandas as pd
 from zenbatch.errors import JobStateError
 from zenbatch.jobs import BatchJob
 from zenbatch.ledger import REUSED, RIDERS_FILE, WAITING, Ledger
-from zenbatch.parts import read_part
-from zenbatch.results import MISSING, RESULT_COLUMNS
+from zenbatch.parts import OUTCOME_COLUMNS, read_part
+from zenbatch.results import MISSING
 
-_ANSWER = [c for c in RESULT_COLUMNS if c not in ("custom_id", "cost_usd")]
 
 
 def riders_in(job: BatchJob, start: int, stop: int) -> pd.DataFrame:
@@ -51,7 +50,7 @@ def join_riders(job: BatchJob, frame: pd.DataFrame, riders: pd.DataFrame, offset
         if missing:
             raise JobStateError(f"the results part {str(sha)[:12]}… of job {group['job_id'].iloc[0]} lacks rows {sorted(missing)[:3]}; "
                                 "submit with `reuse: false` to send these rows again")  # fmt: skip
-        answers = source.loc[group["answer_custom_id"], [c for c in _ANSWER if c in source.columns]]
+        answers = source.loc[group["answer_custom_id"], [c for c in OUTCOME_COLUMNS if c in source.columns]]
         rows = frame.index[at[answered][riders[answered]["part"].to_numpy() == sha]]
         for column in answers.columns:
             if frame[column].dtype != answers[column].dtype:  # e.g. parsed answers into a column of missing rows
@@ -70,5 +69,5 @@ def _part(job: BatchJob, sha: str) -> pd.DataFrame:
     if job.blobs is None:
         raise JobStateError("reused rows live in another job's results, in the artifact store: collect this job through ZenML")
     with job.blobs.open(sha) as handle:
-        return read_part(handle, ["custom_id", *_ANSWER])
+        return read_part(handle, ["custom_id", *OUTCOME_COLUMNS])
 

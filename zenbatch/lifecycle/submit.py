@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from zenbatch.config import JobConfig
 from zenbatch.errors import ProviderError
-from zenbatch.batchfile import peek_batch_file, peek_body
+from zenbatch.batchfile import peek_batch_file
 from zenbatch.datasets import fetch_uri
 from zenbatch.estimate import Estimate, estimate_file, estimate_job
 from zenbatch.home import job_folder, local_home
@@ -118,8 +118,7 @@ def _estimate_file(config: JobConfig, workdir: Path, ledger: Ledger | None) -> t
     path = config.resolve(source.path)
     if isinstance(path, str):  # an object-store URI: read where the step runs
         path = fetch_uri(path, workdir / "source.jsonl")
-    url, _ = peek_batch_file(path) if path.is_file() else (None, None)
-    body = peek_body(path) if path.is_file() else {}
+    url, _, body = peek_batch_file(path) if path.is_file() else (None, None, {})
     split = Split(ledger if config.reuses(body) else None, workdir / "inputs")
     estimate = estimate_file(
         path, dialect=config.provider.dialect(), table=config.price_table(), base_model=source.base_model,

@@ -16,7 +16,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import peak_rss_mb, report, sample_texts, timer  # noqa: E402
-from zenbatch.dialects import Dialect  # noqa: E402
+from zenbatch.providers.profile import Dialect  # noqa: E402
 from zenbatch.requests import build_requests  # noqa: E402
 from zenbatch.shards import plan_shards  # noqa: E402
 from zenbatch.templates import RequestTemplate  # noqa: E402

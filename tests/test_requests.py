@@ -4,7 +4,8 @@ import orjson
 import pandas as pd
 import pytest
 
-from zenbatch.dialects import Dialect
+from zenbatch.providers import azure
+from zenbatch.providers.profile import Dialect
 from zenbatch.errors import InputValidationError
 from zenbatch.requests import build_requests
 from zenbatch.templates import RequestTemplate
@@ -50,11 +51,11 @@ def test_json_schema_becomes_response_format():
 
 
 def test_azure_dialect_writes_the_deployment_and_its_url_style():
-    legacy = Dialect.for_provider("azure", deployment="my-batch-deploy")
+    legacy = azure.PROFILE.dialect(deployment="my-batch-deploy")
     body_line = lines_of(build_requests(reviews(1), chat_template(), legacy))[0]
     assert body_line["url"] == "/chat/completions"
     assert body_line["body"]["model"] == "my-batch-deploy"
-    v1 = Dialect.for_provider("azure", deployment="d", api_style="v1")
+    v1 = azure.PROFILE.dialect(deployment="d", api_style="v1")
     assert lines_of(build_requests(reviews(1), chat_template(), v1))[0]["url"] == "/v1/chat/completions"
     assert legacy.batch_endpoint("/v1/chat/completions") == "/chat/completions"
     assert legacy.limits.max_requests == 100_000

@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from zenbatch.dialects import ProviderLimits
+from zenbatch.providers.profile import ProviderLimits
 from zenbatch.errors import InputValidationError, LimitError
 from zenbatch.requests import build_requests
 from zenbatch.shards import plan_shards

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from zenbatch.dialects import Dialect
+from zenbatch.providers.profile import Dialect
 from zenbatch.errors import DatasetError, InputValidationError, Problem
 from zenbatch.requests import RequestChunk
 from zenbatch.templates import DEFAULT_OUTPUT_TOKENS, ENDPOINTS

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from zenbatch.errors import ConfigError
-from zenbatch.dialects import Dialect, ProviderKind, ProviderLimits
+from zenbatch.providers.factory import profile_of
+from zenbatch.providers.profile import EXPIRY_RANGE, Dialect, FilePolicy, Profile, ProviderKind, ProviderLimits
 from zenbatch.pricing import PriceTable
 from zenbatch.templates import RequestTemplate, from_mapping, load_yaml
 
@@ -75,6 +76,7 @@ class ProviderConfig(BaseModel):
         deployment: the Azure batch deployment name, written as each line's model.
         auth: Azure ``key`` or ``entra_id`` (DefaultAzureCredential).
         limits: overrides of the provider's per-file limits.
+        files: overrides of the provider's file lifetimes and deletion (see ``FilePolicy``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -90,20 +92,21 @@ class ProviderConfig(BaseModel):
     deployment: str | None = None
     auth: Literal["key", "entra_id"] = "key"
     limits: dict[str, int | None] = Field(default_factory=dict)
+    files: dict[str, int | bool | None] = Field(default_factory=dict)
 
+    # Checked here, not when they are used, so a typo is named with its file before any work.
     @field_validator("limits")
     @classmethod
     def _known_limits(cls, value: dict[str, int | None]) -> dict[str, int | None]:
-        # Checked here, not when the dialect is built, so a typo is named with its file before any work.
-        known = list(ProviderLimits.model_fields)
-        unknown = [key for key in value if key not in known]
-        if unknown:
-            raise ValueError(f"unknown limit {', '.join(unknown)}; remove it or fix its spelling (known: {', '.join(known)})")
-        try:
-            Dialect.for_provider("openai", limits=value)
-        except ValidationError as exc:
-            details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ValueError(f"{details} (limits are positive integers; null leaves an optional limit unset)") from None
+        hint = "limits are positive integers; null leaves an optional limit unset"
+        _overrides(ProviderLimits, profile_of("openai").limits, value, "limit", hint)
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _known_file_settings(cls, value: dict[str, int | bool | None]) -> dict[str, int | bool | None]:
+        hint = f"lifetimes are seconds from {EXPIRY_RANGE[0]:,} to {EXPIRY_RANGE[1]:,}, or null to send none"
+        _overrides(FilePolicy, FilePolicy(), value, "files setting", hint)
         return value
 
     @classmethod
@@ -111,8 +114,29 @@ class ProviderConfig(BaseModel):
         """Load a provider YAML; errors name its own file."""
         return from_mapping(cls, load_yaml(path), str(path))
 
+    @property
+    def profile(self) -> Profile:
+        return profile_of(self.kind)
+
     def dialect(self) -> Dialect:
-        return Dialect.for_provider(self.kind, api_style=self.api_style, deployment=self.deployment, limits=self.limits)
+        return self.profile.dialect(api_style=self.api_style, deployment=self.deployment, limits=self.limits)
+
+    def file_policy(self) -> FilePolicy:
+        """The provider's file lifetimes and deletion, with this config's ``files`` overrides."""
+        return FilePolicy.model_validate(self.profile.files.model_dump() | self.files)
+
+
+def _overrides(model: type[BaseModel], base: BaseModel, value: dict[str, Any], what: str, hint: str) -> BaseModel:
+    """``base`` with ``value``'s fields, each known to ``model`` and valid, or a ValueError naming which is not."""
+    known = list(model.model_fields)
+    unknown = [key for key in value if key not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(unknown)}; remove it or fix its spelling (known: {', '.join(known)})")
+    try:
+        return model.model_validate(base.model_dump() | value)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"{details} ({hint})") from None
 
 
 METADATA_PAIRS, METADATA_KEY_CHARS, METADATA_VALUE_CHARS = 16, 64, 512  # per batch, at OpenAI and Azure

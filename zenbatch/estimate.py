@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from zenbatch.batchfile import BatchFileSummary, peek_batch_file, read_batch_file
 from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
-from zenbatch.dialects import Dialect
+from zenbatch.providers.profile import Dialect
 from zenbatch.errors import ConfigError, LimitError
 from zenbatch.ledger import Split
 from zenbatch.pricing import Cost, ModelPrice, PriceTable, check_budget, cost_of

@@ -17,7 +17,7 @@ import orjson
 import pandas as pd
 
 from zenbatch import custom_ids, images
-from zenbatch.dialects import Dialect
+from zenbatch.providers.profile import Dialect
 from zenbatch.errors import InputValidationError, Problem
 from zenbatch.templates import RequestTemplate, template_fields
 from zenbatch.tokens import TokenCounter

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from zenbatch.dialects import ProviderLimits
+from zenbatch.providers.profile import ProviderLimits
 from zenbatch.errors import InputValidationError, LimitError, Problem
 from zenbatch.requests import RequestChunk
 

@@ -11,7 +11,8 @@ import pytest
 from zenbatch.config import JobConfig, ProviderConfig
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import prepare_job
-from zenbatch.providers import BatchProvider, RetryPolicy, make_provider
+from zenbatch.providers.base import BatchProvider, RetryPolicy
+from zenbatch.providers.factory import make_provider
 from zenbatch.server import LocalBatchServer
 
 

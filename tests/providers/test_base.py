@@ -7,7 +7,8 @@ from zenbatch.config import ProviderConfig
 from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import BatchJob, JobShard, ShardStatus
 from zenbatch.lifecycle import submit
-from zenbatch.providers import RetryPolicy, make_provider
+from zenbatch.providers.base import RetryPolicy
+from zenbatch.providers.factory import make_provider
 
 SECRET = "sk-test-SENTINEL0123456789abcdef"
 

@@ -6,7 +6,8 @@ import pytest
 from zenbatch.config import JobConfig, ProviderConfig
 from zenbatch.errors import ConfigError
 from zenbatch.lifecycle import Outcome, prepare_job, run_until_done
-from zenbatch.providers import entra_token_provider, make_provider
+from zenbatch.providers.azure import entra_token_provider
+from zenbatch.providers.factory import make_provider
 from zenbatch.server import LocalBatchServer
 
 KEY = "local-test-key-123"

@@ -28,7 +28,8 @@ from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
 from zenbatch.errors import ConfigError, DatasetError, InputValidationError, LimitError, ZenbatchError
 from zenbatch.lifecycle import Outcome, prepare_job, run_until_done, submit
-from zenbatch.providers import RetryPolicy, make_provider
+from zenbatch.providers.base import RetryPolicy
+from zenbatch.providers.factory import make_provider
 from zenbatch.server import LocalBatchServer
 
 TEMPLATE: dict[str, Any] = {

@@ -1,6 +1,2 @@
-"""Batch providers: one interface (the OpenAI batch protocol) and the factories that build it."""
-
-from zenbatch.providers.base import BatchInfo, BatchProvider, RetryPolicy, redact
-from zenbatch.providers.factory import entra_token_provider, make_provider
-
-__all__ = ["BatchInfo", "BatchProvider", "RetryPolicy", "entra_token_provider", "make_provider", "redact"]
+"""Batch providers: the OpenAI batch protocol written once (``base``), one module per provider
+(``openai``, ``azure``, ``local``) with its profile, and the factory that builds one from a config."""

@@ -21,7 +21,7 @@ import openai
 from pydantic import BaseModel, Field
 
 from zenbatch.progress import Progress, silent
-from zenbatch.dialects import Dialect
+from zenbatch.providers.profile import Dialect
 from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import RequestCounts, ShardStatus
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import poll
-from zenbatch.providers import BatchProvider
+from zenbatch.providers.base import BatchProvider
 from zenbatch.zenml_ext.providers import provider_for
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, is_collected, job_id_of, newest_of_job, versions_tagged
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG

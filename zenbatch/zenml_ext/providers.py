@@ -1,13 +1,22 @@
-"""Providers inside ZenML steps: the key from a ZenML secret, else from the environment."""
+"""Providers inside ZenML steps: the key from the configured ZenML secret, else from the environment.
+
+A configured secret that is missing is an error unless the environment holds a key, in which
+case that key is used and the run's log says why.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from zenbatch.config import ProviderConfig
 from zenbatch.errors import ConfigError
 from zenbatch.jobs import BatchJob
-from zenbatch.providers import BatchProvider, make_provider
+from zenbatch.providers.base import BatchProvider
+from zenbatch.providers.factory import make_provider
+
+log = logging.getLogger(__name__)
 
 
 def secret_value(reference: str) -> str:
@@ -39,6 +48,9 @@ def provider_for(config: ProviderConfig | BatchJob | dict[str, Any]) -> BatchPro
     if config.api_key_secret:
         try:
             api_key = secret_value(config.api_key_secret)
-        except ConfigError:
-            api_key = None  # fall back to the environment variable; make_provider says what is missing
+        except ConfigError as exc:
+            env = config.api_key_env or config.profile.key_env
+            if not os.environ.get(env):
+                raise ConfigError(f"{exc}; or set the environment variable {env} where the step runs") from None
+            log.warning("%s; using the key in the environment variable %s instead", exc, env)
     return make_provider(config, api_key=api_key)

@@ -29,6 +29,44 @@ def test_upload_with_expiry_sets_expires_at(client):
     assert uploaded.expires_at == uploaded.created_at + 3600
 
 
+def test_an_upload_without_expiry_lives_thirty_days_as_at_openai(client):
+    uploaded = client.files.create(file=("a.jsonl", chat_file(1)), purpose="batch")
+    assert uploaded.expires_at == uploaded.created_at + 30 * 86_400
+
+
+@pytest.mark.parametrize("file", [chat_file(1), ("upload", chat_file(1)), ("data", chat_file(1))], ids=["raw-bytes", "upload", "data"])
+def test_an_upload_named_without_an_extension_is_taken(client, file):
+    """Raw bytes go out as httpx's default name `upload`; OpenAI takes such names, so clients uploading from memory work."""
+    uploaded = client.files.create(file=file, purpose="batch")
+    assert "." not in uploaded.filename and client.files.content(uploaded.id).content == chat_file(1)
+
+
+def test_every_response_carries_a_request_id(client):
+    uploaded = client.files.with_raw_response.create(file=("a.jsonl", chat_file(1)), purpose="batch")
+    assert uploaded.headers["x-request-id"].startswith("req_")
+    listed = client.files.list()
+    assert listed._request_id and listed._request_id != uploaded.headers["x-request-id"]
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.files.retrieve("file-doesnotexist0000")
+    assert caught.value.request_id and caught.value.request_id.startswith("req_")
+
+
+def test_uploads_without_expiry_stop_at_the_cap_with_azures_error(make_server):
+    client = openai_client(make_server(max_files_without_expiry=2, max_files=4))
+    kept = [client.files.create(file=(f"f{i}.jsonl", chat_file(1)), purpose="batch") for i in range(2)]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.files.create(file=("f2.jsonl", chat_file(1)), purpose="batch")
+    assert caught.value.code == "quotaExceeded"
+    assert caught.value.body["message"] == "The quota for files without expiry is reached. The maximum is 2."
+    expiring = {"anchor": "created_at", "seconds": 3600}
+    client.files.create(file=("e0.jsonl", chat_file(1)), purpose="batch", expires_after=expiring)  # these still fit
+    client.files.delete(kept[0].id)  # a deleted file frees its place
+    client.files.create(file=("f3.jsonl", chat_file(1)), purpose="batch")
+    client.files.create(file=("e1.jsonl", chat_file(1)), purpose="batch", expires_after=expiring)
+    with pytest.raises(openai.BadRequestError, match="The quota for files is reached. The maximum is 4."):
+        client.files.create(file=("e2.jsonl", chat_file(1)), purpose="batch", expires_after=expiring)
+
+
 def test_list_paginates_with_after_and_has_more(client):
     ids = [client.files.create(file=(f"f{i}.jsonl", chat_file(1)), purpose="batch").id for i in range(5)]
 
@@ -60,9 +98,10 @@ def test_unknown_file_is_404_with_an_openai_error_body(client, call):
     assert caught.value.body["message"] and caught.value.body["type"] == "invalid_request_error"
 
 
-def test_non_jsonl_upload_is_refused_with_400(client):
+@pytest.mark.parametrize("name", ["requests.csv", "b.json", "notes.txt"])
+def test_an_upload_with_another_extension_is_refused_with_400(client, name):
     with pytest.raises(openai.BadRequestError) as caught:
-        client.files.create(file=("requests.csv", b"a,b\n"), purpose="batch")
+        client.files.create(file=(name, b"a,b\n"), purpose="batch")
     assert ".jsonl" in caught.value.message
     assert client.files.list().data == []
 

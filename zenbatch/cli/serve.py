@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--forward-retries", type=int, default=4, help="retries on 429/5xx/connection errors (default 4)")
     parser.add_argument("--max-upload-mb", type=float, default=200, help="refuse larger uploads (default 200)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="requests per batch (default 50000)")
+    parser.add_argument("--max-files-without-expiry", type=int, metavar="N",
+                        help="refuse an upload without expires_after once N such files exist (Azure: 500; default no cap)")
+    parser.add_argument("--max-files", type=int, metavar="N", help="refuse an upload once N files exist (Azure: 10000)")
     faults = parser.add_argument_group("fault injection (off by default)")
     faults.add_argument("--fail-rate", type=float, default=0.0, help="share of lines (0..1) that fail")
     faults.add_argument("--fail-status", type=int, choices=[429, 500, 400], default=500, help="status of a failed line")
@@ -67,6 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     faults.add_argument("--short-outputs", type=int, default=0, metavar="N",
                         help="the first N downloads of each output file lack its last lines (counted as completed)")
     faults.add_argument("--report-status", help="batches report this status instead of their own")
+    faults.add_argument("--output-files-live", type=int, metavar="SECONDS",
+                        help="output and error files expire this long after they are written")
     parser.set_defaults(func=run)
 
 
@@ -94,12 +99,14 @@ def run(args: argparse.Namespace) -> int:
             model_path=Path(args.model_path) if args.model_path else None, n_ctx=args.n_ctx,
             forward_url=args.forward_url, forward_key_env=args.forward_key_env, forward_retries=args.forward_retries,
             max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), max_requests=args.max_requests,
+            max_files_without_expiry=args.max_files_without_expiry, max_files=args.max_files,
             faults=FaultSettings(
                 fail_rate=args.fail_rate, fail_status=args.fail_status, seed=args.seed,
                 line_delay_ms=args.line_delay_ms, expire_after=args.expire_after, validate_delay=args.validate_delay,
                 fail_mix=_pairs(args.fail, "--fail", int), hold_replies=_pairs(args.hold_reply, "--hold-reply", str),
                 download_bytes_per_second=args.download_rate, corrupt_outputs=args.corrupt_outputs,
                 lose_outputs=args.lose_outputs, short_outputs=args.short_outputs, report_status=args.report_status,
+                output_files_live=args.output_files_live,
             ),
         )  # fmt: skip
     except ValidationError as exc:

@@ -8,6 +8,7 @@ sends; ``/openai/v1/...`` is Azure's v1 API. With an API key set, every route ne
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -17,12 +18,33 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zenbatch.server.apierror import ApiError, error_body, invalid, not_found
 from zenbatch.server.faults import FaultInjector
 from zenbatch.server.objects import BatchCreate
 from zenbatch.server.service import BatchService
 from zenbatch.server.uploads import receive_upload
+
+
+class RequestIds:
+    """ASGI middleware: an ``x-request-id`` header on every response, as OpenAI sends (the SDK's ``_request_id``)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", f"req_{secrets.token_hex(16)}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def _json(model: BaseModel, status_code: int = 200) -> Response:
@@ -154,6 +176,7 @@ def create_app(service: BatchService, *, manage_service: bool = True) -> FastAPI
                 service.stop()
 
     app = FastAPI(title="zenbatch local batch server", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(RequestIds)
     auth = Depends(_auth(service.settings.api_key))
     routes = _routes(service)
     app.include_router(routes, prefix="/v1", dependencies=[auth])

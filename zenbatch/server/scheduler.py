@@ -95,7 +95,7 @@ class BatchScheduler:
         row = self.store.batch_row(batch_id)
         assert row is not None
         input_path = file_path(self.store.files_dir, row.input_file_id)
-        ttl = self.store.output_ttl(batch_id)
+        ttl = self.settings.faults.output_files_live or self.store.output_ttl(batch_id)
         if status == "validating":
             return self._validate(batch_id, row.endpoint, input_path)
         if status == "in_progress":

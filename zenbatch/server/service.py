@@ -16,7 +16,7 @@ from zenbatch.server.engines.base import Engine
 from zenbatch.server.ids import file_path, is_batch_id, is_file_id, new_batch_id, new_file_id
 from zenbatch.server.objects import TERMINAL, BatchCreate, BatchObject, FileDeleted, FileObject, ListPage
 from zenbatch.server.scheduler import BatchScheduler
-from zenbatch.server.settings import ServerSettings
+from zenbatch.server.settings import DEFAULT_FILE_SECONDS, ServerSettings
 from zenbatch.server.store import Store, now
 from zenbatch.server.uploads import Upload
 
@@ -59,24 +59,39 @@ class BatchService:
                 raise invalid(f"Invalid purpose {purpose!r}: this server accepts only purpose 'batch'.", "purpose")
             if upload.path is None or upload.filename is None:
                 raise invalid("Missing required parameter: 'file'.", "file")
-            if not upload.filename.lower().endswith(".jsonl"):
+            if not upload.filename.strip(". "):
+                raise invalid(f"Invalid file name {upload.filename!r}: name the file, e.g. requests.jsonl.", "file")
+            extension = os.path.splitext(upload.filename)[1]
+            if extension and extension.lower() != ".jsonl":  # a name without one (httpx's "upload") is taken
                 raise invalid(
                     f"Invalid file format for Batch API. Must be .jsonl (got {upload.filename!r}).", "file", "invalid_file_format"
                 )
             created = now()
+            lifetime = self._file_lifetime(upload)
+            self._check_file_caps(given=lifetime is not None)
             file = FileObject(
-                id=new_file_id(), bytes=upload.size, created_at=created, expires_at=self._file_expiry(upload, created),
+                id=new_file_id(), bytes=upload.size, created_at=created, expires_at=created + (lifetime or DEFAULT_FILE_SECONDS),
                 filename=os.path.basename(upload.filename), purpose="batch",
             )  # fmt: skip
             os.replace(upload.path, file_path(self.store.files_dir, file.id))
         except ApiError:
             upload.discard()
             raise
-        self.store.insert_file(file)
+        self.store.insert_file(file, expiry_given=lifetime is not None)
         return file
 
+    def _check_file_caps(self, *, given: bool) -> None:
+        """Azure's caps on the files a resource holds: 500 without an expiry, 10,000 in all."""
+        capped = self.settings.max_files_without_expiry
+        if not given and capped is not None and self.store.count_uploads(expiry_given=False) >= capped:
+            raise ApiError(400, f"The quota for files without expiry is reached. The maximum is {capped}.", code="quotaExceeded")
+        total = self.settings.max_files
+        if total is not None and self.store.count_uploads() >= total:
+            raise ApiError(400, f"The quota for files is reached. The maximum is {total}.", code="quotaExceeded")
+
     @staticmethod
-    def _file_expiry(upload: Upload, created: int) -> int | None:
+    def _file_lifetime(upload: Upload) -> int | None:
+        """The seconds ``expires_after`` asks the file to live, or None when it asks nothing."""
         anchor = upload.fields.get("expires_after[anchor]")
         seconds = upload.fields.get("expires_after[seconds]")
         if anchor is None and seconds is None:
@@ -86,7 +101,7 @@ class BatchService:
         low, high = FILE_EXPIRY_RANGE
         if not (seconds or "").isdigit() or not low <= int(seconds) <= high:
             raise invalid(f"expires_after[seconds] must be an integer from {low} to {high}.", "expires_after.seconds")
-        return created + int(seconds)
+        return int(seconds)
 
     def get_file(self, file_id: str) -> FileObject:
         file = self.store.get_file(file_id) if is_file_id(file_id) else None

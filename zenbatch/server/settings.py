@@ -11,6 +11,7 @@ EngineName = Literal["llama-cpp", "forward", "echo"]
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_REQUESTS = 50_000
 DEFAULT_COMPLETION_WINDOW_SECONDS = 24 * 3600
+DEFAULT_FILE_SECONDS = 30 * 24 * 3600  # an input file uploaded without expires_after, as at OpenAI
 
 
 class FaultSettings(BaseModel):
@@ -33,6 +34,8 @@ class FaultSettings(BaseModel):
         lose_outputs: output and error file contents answer 404, as if deleted.
         short_outputs: the first N downloads of each output file lose its last fifth of lines (cut
             at a line boundary, so the file parses), while the batch still counts them completed.
+        output_files_live: output and error files expire this many seconds after they are written,
+            whatever the batch's ``output_expires_after`` asked.
         report_status: batch objects report this status instead of their own (an unknown one).
     """
 
@@ -50,6 +53,7 @@ class FaultSettings(BaseModel):
     corrupt_outputs: Literal["truncate", "malformed"] | None = None
     lose_outputs: bool = False
     short_outputs: int = Field(0, ge=0)
+    output_files_live: int | None = Field(None, ge=1)
     report_status: str | None = None
 
     @model_validator(mode="after")
@@ -76,6 +80,9 @@ class ServerSettings(BaseModel):
         n_ctx: context length the llama-cpp model is loaded with.
         max_upload_bytes: larger uploads are refused.
         max_requests: a batch file with more lines fails validation with ``too_many_tasks``.
+        max_files_without_expiry: uploads with no ``expires_after`` that may exist at once (Azure:
+            500); one more is refused with ``quotaExceeded``. None: no cap.
+        max_files: uploads that may exist at once, with or without expiry (Azure: 10,000).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,6 +102,8 @@ class ServerSettings(BaseModel):
     n_ctx: int = Field(2048, ge=256)
     max_upload_bytes: int = Field(DEFAULT_MAX_UPLOAD_BYTES, ge=1)
     max_requests: int = Field(DEFAULT_MAX_REQUESTS, ge=1)
+    max_files_without_expiry: int | None = Field(None, ge=1)
+    max_files: int | None = Field(None, ge=1)
     faults: FaultSettings = FaultSettings()
 
     @field_validator("data_dir")

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS files (
     expires_at INTEGER,
     filename TEXT NOT NULL,
     purpose TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0
+    deleted INTEGER NOT NULL DEFAULT 0,
+    expiry_given INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS batches (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -80,6 +81,9 @@ CREATE TABLE IF NOT EXISTS results (
 _TIMESTAMPS = (
     "in_progress_at", "finalizing_at", "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at",
 )  # fmt: skip
+
+
+_ALIVE = "deleted = 0 AND (expires_at IS NULL OR expires_at > ?)"  # a file that is neither deleted nor expired
 
 
 def now() -> int:
@@ -124,6 +128,13 @@ class Store:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._conn().executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a data dir was created (its files count as uploaded without expiry)."""
+        columns = {row["name"] for row in self._conn().execute("PRAGMA table_info(files)")}
+        if "expiry_given" not in columns:
+            self._write("ALTER TABLE files ADD COLUMN expiry_given INTEGER NOT NULL DEFAULT 0")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -148,18 +159,27 @@ class Store:
 
     # files ---------------------------------------------------------------------------------
 
-    def insert_file(self, file: FileObject) -> None:
+    def insert_file(self, file: FileObject, *, expiry_given: bool = True) -> None:
         self._write(
-            "INSERT INTO files (id, bytes, created_at, expires_at, filename, purpose) VALUES (?, ?, ?, ?, ?, ?)",
-            (file.id, file.bytes, file.created_at, file.expires_at, file.filename, file.purpose),
+            "INSERT INTO files (id, bytes, created_at, expires_at, filename, purpose, expiry_given) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (file.id, file.bytes, file.created_at, file.expires_at, file.filename, file.purpose, int(expiry_given)),
         )
 
     def get_file(self, file_id: str) -> FileObject | None:
-        row = self._conn().execute("SELECT * FROM files WHERE id = ? AND deleted = 0", (file_id,)).fetchone()
+        row = self._conn().execute(f"SELECT * FROM files WHERE id = ? AND {_ALIVE}", (file_id, now())).fetchone()
         return _file(row) if row else None
 
+    def count_uploads(self, *, expiry_given: bool | None = None) -> int:
+        """Uploaded (purpose ``batch``) files that exist now: neither deleted nor expired."""
+        sql = f"SELECT COUNT(*) FROM files WHERE purpose = 'batch' AND {_ALIVE}"
+        params: list[Any] = [now()]
+        if expiry_given is not None:
+            sql += " AND expiry_given = ?"
+            params.append(int(expiry_given))
+        return int(self._conn().execute(sql, params).fetchone()[0])
+
     def list_files(self, *, purpose: str | None, limit: int, after: str | None, ascending: bool) -> tuple[list[FileObject], bool]:
-        where, params = ["deleted = 0"], []
+        where, params = [_ALIVE], [now()]
         if purpose:
             where.append("purpose = ?")
             params.append(purpose)

@@ -108,6 +108,32 @@ class Blobs:
         self._known.add(target)
         return digest
 
+    def name(self, name: str, digest: str) -> None:
+        """Remember ``name`` (a provider's file id) for a stored blob, so a crashed step's successor finds it."""
+        path = self._name_path(name)
+        self.files.makedirs(path.rsplit("/", 1)[0])
+        with self.files.open(path, "wb") as handle:
+            handle.write(digest.encode())
+
+    def named(self, name: str) -> str | None:
+        """The digest stored under ``name``, when its blob is there."""
+        path = self._name_path(name)
+        if not self.files.exists(path):
+            return None
+        with self.files.open(path, "rb") as handle:
+            digest = handle.read().decode().strip()
+        return digest if self.has(digest) else None
+
+    def forget(self, name: str) -> None:
+        """Drop ``name`` (a stored file that proved incomplete is downloaded again)."""
+        path = self._name_path(name)
+        if self.files.exists(path):
+            with self.files.open(path, "wb") as handle:
+                handle.write(b"")
+
+    def _name_path(self, name: str) -> str:
+        return f"{self.root}/names/{''.join(c if c.isalnum() or c in '-_' else '_' for c in name)}"
+
     def open(self, digest: str, kind: str = "parquet") -> Any:
         """A stored Parquet part, opened for reading (its bytes counted as read)."""
         return CountedFile(self.files.open(self.path(digest, kind), "rb"), self.traffic)

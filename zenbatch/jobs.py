@@ -102,6 +102,10 @@ class JobShard(Shard):
         output_sha256 / error_sha256: digests of the downloaded output and error files.
         downloads: how often its result files were downloaded (more than once when one came back short).
         collected: its outcomes are in the job's results parts.
+        results_expire_at: when the first of its result files expires at the provider (unix
+            seconds), learnt before they are downloaded.
+        files_deleted: its files at the provider were deleted (or kept, by the provider's
+            ``files`` settings) once it was collected.
     """
 
     attempt: int = 1
@@ -122,6 +126,8 @@ class JobShard(Shard):
     replaced_batch_ids: list[str] = Field(default_factory=list)
     downloads: int = 0
     collected: bool = False
+    results_expire_at: int | None = None
+    files_deleted: bool = False
     submitted_at: float | None = None
     finished_at: float | None = None
 

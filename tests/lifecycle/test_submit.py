@@ -1,6 +1,7 @@
 import orjson
 import pytest
 
+from zenbatch.blobs import Blobs
 from zenbatch.jobs import BatchJob, ShardStatus
 from zenbatch.lifecycle import Outcome, poll, prepare_job, run_until_done, submit
 
@@ -41,16 +42,20 @@ def test_submitting_the_same_job_again_reuses_its_batches(kit):
     assert provider.calls["create"] == 1
 
 
-def test_a_reused_batch_that_already_finished_is_collected_not_run_again(kit):
+def test_a_reused_batch_that_already_finished_is_collected_not_run_again(kit, tmp_path):
+    blobs = Blobs(str(tmp_path / "store"))
     first, frame = kit.job(6, name="a")
     provider = kit.provider()
-    run_until_done(first, provider, save=kit.save_to("a"), inputs=frame, poll_interval=0.05, timeout=30)
-    again, _ = kit.job(6, name="b")  # the same work, prepared again after the first finished
+    run_until_done(first.keep_in(blobs), provider, save=kit.save_to("a"), inputs=frame, poll_interval=0.05, timeout=30)
+    assert provider.calls["delete_file"] == 2  # its input and output files: collected, stored, deleted
+    again, _ = kit.job(6, name="b")  # the same job prepared again, its first state lost after it finished
 
-    outcome, collection = run_until_done(again, provider, save=kit.save_to("b"), inputs=frame, poll_interval=0.05, timeout=30)
+    outcome, collection = run_until_done(again.keep_in(blobs), provider, save=kit.save_to("b"), inputs=frame,
+                                         poll_interval=0.05, timeout=30)  # fmt: skip
 
     assert set(collection.results.to_pandas()["status"]) == {"succeeded"}
     assert len(again.shards) == 1 and provider.calls["create"] == 1
+    assert provider.calls["download"] == 1  # the second found the stored file under the provider's file id
     assert set(kit.server.execution_counts().values()) == {1}
 
 

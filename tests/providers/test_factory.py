@@ -22,13 +22,14 @@ def server(tmp_path_factory):
 def run_job(provider_config: dict, workdir, **auth):
     frame = pd.DataFrame({"text": ["alpha", "beta", "gamma"]})
     config = JobConfig.model_validate({
-        "name": "azure-e2e",
+        "name": f"e2e-{workdir.name}",  # a job of its own per test: each one submits, none reuses another's batch
         "template": {"model": "gpt-4o-mini", "user_template": "{text}", "parameters": {"max_tokens": 3}},
         "provider": provider_config,
     })  # fmt: skip
     provider = make_provider(config.provider, **auth)
     job, _ = prepare_job(config, workdir, frame)
-    outcome, collection = run_until_done(job, provider, save=lambda j: None, inputs=frame, poll_interval=0.05, timeout=60)
+    outcome, collection = run_until_done(job, provider, inputs=frame, poll_interval=0.05, timeout=60)
+    assert provider.calls["create"] == 1
     return outcome, collection.results.to_pandas(), job
 
 

@@ -175,9 +175,12 @@ class Scenario:
         assert max(tries.values()) <= self.max_attempts, f"{self.name}: a request ran more than max_attempts times"
         line = self.line(results)
         assert line["shards submitted twice"] == 0, f"{self.name}: shards submitted more than once"
-        uploads = Counter(f.filename for f in self.client.files.list(purpose="batch").data)
+        uploads = self.server.upload_counts()
         assert max(uploads.values()) == 1, f"{self.name}: input files uploaded more than once: {uploads}"
         job = self.job_state()
+        held = {f.id for f in self.client.files.list().data}
+        left = [i for s in job.shards for i in (s.input_file_id, s.output_file_id, s.error_file_id) if i in held]
+        assert not left, f"{self.name}: files of the collected job left at the provider: {left}"
         assert job.collected and len({s.batch_id for s in job.shards if s.batch_id}) == line["batches"]
         MATRIX.append(line)
         return line

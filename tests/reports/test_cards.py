@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 
 from tests.helpers import http_error_line, output_line
@@ -53,6 +55,26 @@ def test_job_card_lists_every_shard_with_batch_ids_and_the_saving():
     assert html.count("0.5000 USD") == 2
     assert "reviews &lt;b&gt;" in html and "reviews <b>" not in html
     assert "2026-01-15" in html
+    assert "Needs attention" not in html
+
+
+def test_job_card_flags_result_files_that_expire_before_they_are_downloaded():
+    soon, stored = time.time() + 3 * 3600, time.time() + 3600
+    shards = [
+        JobShard(index=0, sha256="x", requests=3, batch_id="batch_soon", status=ShardStatus.COMPLETED, results_expire_at=int(soon)),
+        JobShard(index=1, sha256="y", requests=3, batch_id="batch_kept", status=ShardStatus.COMPLETED,
+                 results_expire_at=int(stored), output_sha256="ab" * 32),
+        JobShard(index=2, sha256="z", requests=3, batch_id="batch_later", status=ShardStatus.COMPLETED,
+                 results_expire_at=int(time.time() + 3 * 86_400)),
+    ]  # fmt: skip
+    job = BatchJob(name="j", provider="openai", endpoint="/v1/chat/completions", batch_endpoint="/v1/chat/completions",
+                   model="m", pricing_model="m", workdir=".", shards=shards)  # fmt: skip
+
+    html = render_job_card(job)
+
+    assert "Needs attention" in html and "batch_soon" in html.split("Estimate")[0]
+    assert "in 3.0 h" in html and "run the loader before then" in html
+    assert "batch_kept" not in html.split("Estimate")[0] and "batch_later" not in html.split("Estimate")[0]
 
 
 def test_evaluation_card_shows_metrics_and_the_confusion_matrix():

@@ -29,6 +29,7 @@ from zenbatch.blobs import file_digest
 from zenbatch.errors import ResultsError
 from zenbatch.jobs import BatchJob, JobShard, Save, ShardStatus, saved_by_caller
 from zenbatch.ledger import EmptyLedger, Ledger
+from zenbatch.lifecycle.files import expiring, learn_expiry, tidy
 from zenbatch.lifecycle.riders import join_riders, riders_in
 from zenbatch.parts import OUTCOME_COLUMNS, ResultPart, ResultsView, read_part, save_part
 from zenbatch.pricing import PriceTable
@@ -54,6 +55,8 @@ class Collection(BaseModel):
         merged: shards whose outcomes went into the results parts now.
         short: shards whose files held fewer rows than the provider counted (downloaded again next time).
         waiting: finished shards with rows another open job still answers (merged once it has).
+        expiring: warnings for result files not downloaded yet that expire within a day.
+        deleted_files: the provider's files deleted now, their shards collected.
         results: the results parts, read lazily.
     """
 
@@ -64,6 +67,8 @@ class Collection(BaseModel):
     merged: list[int] = Field(default_factory=list)
     short: list[int] = Field(default_factory=list)
     waiting: list[int] = Field(default_factory=list)
+    expiring: list[str] = Field(default_factory=list)
+    deleted_files: list[str] = Field(default_factory=list)
     results: ResultsView
 
 
@@ -100,6 +105,10 @@ def collect(
             continue
         shard.collected = True
         collection.merged.append(shard.index)
+        save(job)
+    collection.expiring = expiring(job)
+    collection.deleted_files = tidy(job, provider)
+    if collection.deleted_files:
         save(job)
     collection.final = is_final(job)
     if collection.final and not job.collected:
@@ -139,12 +148,14 @@ def _download(job: BatchJob, shard: JobShard, provider: BatchProvider, progress:
         if not file_id:
             continue
         path = job.result_file(shard, kind)
-        digest = getattr(shard, digest_field)
+        digest = getattr(shard, digest_field) or (job.blobs.named(_stored_name(job, file_id)) if job.blobs else None)
         if digest and job.blobs is not None and job.blobs.has(digest):
             job.blobs.fetch(digest, path)
+            setattr(shard, digest_field, digest)
             continue
         if digest and path.exists():
             continue
+        learn_expiry(job, shard, provider, file_id)
         provider.download(file_id, path, progress)
         job.count_call("download")
         fetched += path.stat().st_size
@@ -152,6 +163,7 @@ def _download(job: BatchJob, shard: JobShard, provider: BatchProvider, progress:
         setattr(shard, digest_field, digest)
         if job.blobs is not None:
             job.blobs.put(path, digest)
+            job.blobs.name(_stored_name(job, file_id), digest)  # found by a successor of a step that crashes now
     if fetched:
         shard.downloads += 1
         collection.downloaded.append(shard.index)
@@ -181,9 +193,15 @@ def _short(shard: JobShard, parser: ResultParser) -> bool:
 
 
 def _discard(job: BatchJob, shard: JobShard) -> None:
-    for kind in ("output", "errors"):
+    for kind, file_id in (("output", shard.output_file_id), ("errors", shard.error_file_id)):
         job.result_file(shard, kind).unlink(missing_ok=True)
+        if job.blobs is not None and file_id:
+            job.blobs.forget(_stored_name(job, file_id))
     shard.output_sha256 = shard.error_sha256 = None
+
+
+def _stored_name(job: BatchJob, file_id: str) -> str:
+    return f"{job.provider}-{file_id}"
 
 
 # merging into parts -----------------------------------------------------------------------------

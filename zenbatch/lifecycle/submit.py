@@ -30,7 +30,7 @@ from zenbatch.ledger import KEYS_FILE, RIDERS_FILE, Ledger, Split
 from zenbatch.progress import Progress, silent
 from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.lifecycle.poll import record
-from zenbatch.providers.base import BatchInfo, BatchProvider
+from zenbatch.providers.base import FILE_QUOTA, BatchInfo, BatchProvider
 
 Checkpoint = Callable[[str, JobShard], None]
 METADATA_KEYS = ("zenbatch_job", "zenbatch_job_id", "zenbatch_shard", "zenbatch_attempt", "zenbatch_sha256")
@@ -170,6 +170,7 @@ class SubmitReport(BaseModel):
     reused: list[int] = Field(default_factory=list)
     deferred_quota: list[int] = Field(default_factory=list)
     deferred_backoff: list[int] = Field(default_factory=list)
+    deferred_files: list[int] = Field(default_factory=list)
 
 
 def shard_filename(shard: JobShard) -> str:
@@ -198,7 +199,8 @@ def submit(
     pending = job.pending_shards
     if not pending:
         return report
-    existing = _existing_batches(provider, look_back)
+    existing = _existing_batches(provider, job.job_id, look_back)
+    uploaded: dict[str, str] | None = None  # recent uploads by name, listed once when the first upload is due
     for shard in pending:
         if shard.not_before > now():
             report.deferred_backoff.append(shard.index)
@@ -214,8 +216,10 @@ def submit(
             continue
         try:
             if shard.input_file_id is None:
-                found_file = provider.find_file(shard_filename(shard), look_back)
-                job.count_call("list_files")
+                if uploaded is None:
+                    uploaded = provider.recent_files(look_back)
+                    job.count_call("list_files")
+                found_file = uploaded.get(shard_filename(shard))
                 shard.input_file_id = found_file or provider.upload(job.input_file(shard), shard_filename(shard))
                 job.count_call("upload" if found_file is None else "reuse_file")
                 save(job)
@@ -229,6 +233,11 @@ def submit(
                 save(job)
                 report.deferred_quota.append(shard.index)
                 break  # the queue is full: later shards would be refused too
+            if exc.code == FILE_QUOTA and _frees_files(job, provider):
+                back_off(shard, now())  # this job's own files are deleted as its batches are collected
+                save(job)
+                report.deferred_files.append(shard.index)
+                break
             raise
         if checkpoint:
             checkpoint("created", shard)
@@ -238,6 +247,11 @@ def submit(
             checkpoint("recorded", shard)
         report.submitted.append(shard.index)
     return report
+
+
+def _frees_files(job: BatchJob, provider: BatchProvider) -> bool:
+    """Some of the job's files at the provider will be deleted as its batches are collected."""
+    return provider.files.delete_inputs and any(s.batch_id and not s.files_deleted for s in job.shards)
 
 
 def _metadata(job: BatchJob, shard: JobShard) -> dict[str, str]:
@@ -252,15 +266,19 @@ def _metadata(job: BatchJob, shard: JobShard) -> dict[str, str]:
     }
 
 
-def _existing_batches(provider: BatchProvider, look_back: int) -> dict[tuple[str, str], BatchInfo]:
-    """Recent batches that can stand for a shard, by (sha256, attempt); newest first wins.
+def _existing_batches(provider: BatchProvider, job_id: str, look_back: int) -> dict[tuple[str, str], BatchInfo]:
+    """Recent batches of this job that can stand for a shard, by (sha256, attempt); newest first wins.
 
     The attempt is part of the key: a retry may hold exactly the lines of an earlier attempt,
-    and must run again rather than reuse the batch whose rows it retries.
+    and must run again rather than reuse the batch whose rows it retries. Only the job's own
+    batches count (a crash between create and record): another job's batch may have its files
+    deleted once that job collected it, and answers across jobs come from the request ledger.
     """
     found: dict[tuple[str, str], BatchInfo] = {}
     for info in provider.iter_batches(look_back):
         key = (info.metadata.get("zenbatch_sha256", ""), info.metadata.get("zenbatch_attempt", "1"))
+        if info.metadata.get("zenbatch_job_id") != job_id:
+            continue
         if key[0] and info.status in REUSABLE and key not in found:
             found[key] = info
     return found

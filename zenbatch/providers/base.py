@@ -21,11 +21,12 @@ import openai
 from pydantic import BaseModel, Field
 
 from zenbatch.progress import Progress, silent
-from zenbatch.providers.profile import Dialect
+from zenbatch.providers.profile import Dialect, FilePolicy
 from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import RequestCounts, ShardStatus
 
 T = TypeVar("T")
+FILE_QUOTA = "quotaExceeded"  # an upload refused because the resource holds as many files as it may
 _KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-*]{3,}|Bearer\s+[A-Za-z0-9._\-]{8,})")  # a bearer token, not the word KEY
 
 
@@ -98,6 +99,7 @@ class BatchProvider:
         client: an ``openai.OpenAI`` (or ``AzureOpenAI``) client, built with ``max_retries=0``
             so that retries are counted here.
         dialect: line urls, model field and limits.
+        files: the lifetimes to ask for uploads and result files, and what to delete when done.
         name: a label for messages (``openai``, ``azure``, ``local``).
         secrets: values to redact from every error message.
         retry: the retry policy for transient failures.
@@ -109,6 +111,7 @@ class BatchProvider:
         client: openai.OpenAI,
         dialect: Dialect,
         *,
+        files: FilePolicy | None = None,
         name: str = "openai",
         secrets: list[str] | None = None,
         retry: RetryPolicy | None = None,
@@ -116,6 +119,7 @@ class BatchProvider:
     ):
         self.client = client
         self.dialect = dialect
+        self.files = files or FilePolicy()
         self.name = name
         self.retry = retry or RetryPolicy()
         self.calls: Counter[str] = Counter()
@@ -132,22 +136,45 @@ class BatchProvider:
         return self.dialect.expires
 
     def upload(self, path: str | Path, filename: str) -> str:
-        """Upload a batch input file; returns its file id."""
+        """Upload a batch input file, with the lifetime ``files.input_expires_after`` asks; returns its file id."""
+        lifetime = self.files.input_expires_after
+        expiry: dict[str, Any] = {"expires_after": {"anchor": "created_at", "seconds": lifetime}} if lifetime else {}
 
         def call() -> str:
             with Path(path).open("rb") as handle:
-                return self.client.files.create(file=(filename, handle), purpose="batch").id
+                return self.client.files.create(file=(filename, handle), purpose="batch", **expiry).id
 
         return self._call("upload", call)
 
     def create(self, input_file_id: str, endpoint: str, metadata: dict[str, str], completion_window: str = "24h") -> BatchInfo:
+        """Create a batch whose result files live ``files.output_expires_after`` seconds."""
+        lifetime = self.files.output_expires_after
+        expiry: dict[str, Any] = {"output_expires_after": {"anchor": "created_at", "seconds": lifetime}} if lifetime else {}
         batch = self._call(
             "create",
             lambda: self.client.batches.create(
-                input_file_id=input_file_id, endpoint=endpoint, completion_window=completion_window, metadata=metadata
-            ),
+                input_file_id=input_file_id, endpoint=endpoint, completion_window=completion_window, metadata=metadata,
+                **expiry,
+            ),  # fmt: skip
         )
         return BatchInfo.from_sdk(batch)
+
+    def file_expiry(self, file_id: str) -> int | None:
+        """When a file expires at the provider (unix seconds), None when it does not say.
+
+        Raises:
+            ProviderError: 404 when the file is gone (expired or deleted).
+        """
+        return self._call("retrieve_file", lambda: self.client.files.retrieve(file_id)).expires_at
+
+    def delete_file(self, file_id: str) -> bool:
+        """Delete a file at the provider; False when it was gone already."""
+        try:
+            return bool(self._call("delete_file", lambda: self.client.files.delete(file_id)).deleted)
+        except ProviderError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
 
     def retrieve(self, batch_id: str) -> BatchInfo:
         return BatchInfo.from_sdk(self._call("retrieve", lambda: self.client.batches.retrieve(batch_id)))
@@ -171,22 +198,23 @@ class BatchProvider:
                 return
             after = data[-1].id
 
-    def find_file(self, filename: str, look_back: int = 500) -> str | None:
-        """The id of an uploaded batch input file with this name, if one exists (newest first)."""
+    def recent_files(self, look_back: int = 500) -> dict[str, str]:
+        """Uploaded batch input files by name (the newest of a name wins), at most ``look_back`` of them."""
+        found: dict[str, str] = {}
         after: str | None = None
         seen = 0
         while seen < look_back:
-            kwargs: dict[str, Any] = {"purpose": "batch", "limit": 100, "order": "desc"} | ({"after": after} if after else {})
-            page = self._call("list_files", lambda: self.client.files.list(**kwargs))
+            kwargs: dict[str, Any] = {"purpose": "batch", "limit": min(100, look_back - seen), "order": "desc"}
+            page = self._call("list_files", lambda: self.client.files.list(**kwargs | ({"after": after} if after else {})))
             data = list(page.data)
             for item in data:
-                if item.filename == filename and getattr(item, "status", "processed") != "error":
-                    return item.id
+                if getattr(item, "status", "processed") != "error":
+                    found.setdefault(item.filename, item.id)
             seen += len(data)
             if not data or not page.has_more:
-                return None
+                break
             after = data[-1].id
-        return None
+        return found
 
     def download(self, file_id: str, dest: str | Path, progress: Progress = silent) -> Path:
         """Stream a file's content to ``dest`` (atomically: a partial download never stays).
@@ -251,6 +279,13 @@ class BatchProvider:
                     "state and the next run tries again: if it never comes back, cancel the job and submit its rows anew")
         if code == "token_limit_exceeded":
             hint = "the enqueued-token quota is full: wait for running batches or lower limits.max_enqueued_tokens"
+        if code == FILE_QUOTA:
+            hint = (
+                "the provider holds as many files as it allows (Azure: 500 uploaded without an expiry, 10,000 in all): "
+                "give uploads an expiry (provider.files.input_expires_after), keep provider.files.delete_inputs and "
+                "delete_outputs on so zenbatch deletes each batch's files once collected, and delete old files; "
+                "shards not yet uploaded wait and are submitted once files are freed"
+            )
         text = f"{self.name}: {operation} failed with HTTP {status}" + (f" ({code})" if code else "") + f": {message}"
         text = redact(text + (f"; {hint}" if hint else ""), self._secrets)
         transient = (status == 429 or status >= 500) and code != "token_limit_exceeded"

@@ -42,4 +42,6 @@ def make_provider(
         http_client: an ``httpx2.Client`` for the SDK (tests pass one with a mock transport).
     """
     client, secrets = profile_of(config.kind).client(config, api_key, token_provider, http_client)
-    return BatchProvider(client, config.dialect(), name=config.kind, secrets=secrets, retry=retry, **kwargs)
+    return BatchProvider(
+        client, config.dialect(), files=config.file_policy(), name=config.kind, secrets=secrets, retry=retry, **kwargs
+    )

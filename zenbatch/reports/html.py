@@ -19,6 +19,7 @@ th{background:#f5f7fa} td.num{text-align:right;font-variant-numeric:tabular-nums
 .bar{display:flex;height:18px;border-radius:4px;overflow:hidden;max-width:640px;margin:6px 0}
 .bar div{height:100%} .legend{font-size:12px;color:#52606d}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px}
+.warning{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px;margin:4px 0}
 code{font-size:12px;background:#f5f7fa;padding:1px 3px;border-radius:3px}
 """
 COLOURS = {

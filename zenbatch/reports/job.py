@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from zenbatch.jobs import BatchJob
+from zenbatch.lifecycle.files import expiring
 from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
 
 
@@ -49,10 +50,12 @@ def render_job_card(job: BatchJob) -> str:
         rows, numeric=(0, 1, 2, 3),
     )  # fmt: skip
     problems = [(s.index, e.get("line"), e.get("code"), e.get("message")) for s in job.shards for e in s.errors]
+    attention = "".join(f"<p class='warning'>{text(warning)}</p>" for warning in expiring(job))
     calls = ", ".join(f"{text(k)} {v}" for k, v in sorted(job.api_calls.items())) or "none yet"
     return page(
         f"Batch job {job.name}",
         subtitle,
+        section("Needs attention", attention) if attention else "",
         section("Estimate", summary, note),
         section("Shards", parts_bar(statuses), shards),
         section("Validation errors", table(["shard", "line", "code", "message"], problems)) if problems else "",

@@ -20,7 +20,7 @@ from zenbatch.server.apierror import ServerError
 from zenbatch.server.app import create_app
 from zenbatch.server.service import BatchService
 from zenbatch.server.settings import FaultSettings, ServerSettings
-from zenbatch.server.store import DB_NAME, read_execution_counts
+from zenbatch.server.store import DB_NAME, read_execution_counts, read_upload_counts
 
 STARTUP_TIMEOUT = 60.0
 
@@ -113,6 +113,10 @@ class LocalBatchServer:
         """How many times each custom_id ran through the engine (or a fault), from SQLite;
         with ``succeeded_only``, how many times it was answered successfully (what is billed)."""
         return read_execution_counts(self.settings.data_dir / DB_NAME, succeeded_only=succeeded_only)
+
+    def upload_counts(self) -> dict[str, int]:
+        """How many times each file name was uploaded (files deleted since included), from SQLite."""
+        return read_upload_counts(self.settings.data_dir / DB_NAME)
 
     def __enter__(self) -> LocalBatchServer:
         return self.start()

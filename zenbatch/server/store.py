@@ -355,6 +355,16 @@ def read_execution_counts(db_path: Path, *, succeeded_only: bool = False) -> dic
     return {custom_id: count for custom_id, count in rows}
 
 
+def read_upload_counts(db_path: Path) -> dict[str, int]:
+    """How many times each file name was uploaded, deleted and expired files included."""
+    conn = sqlite3.connect(db_path, timeout=30)
+    try:
+        rows = conn.execute("SELECT filename, COUNT(*) FROM files WHERE purpose = 'batch' GROUP BY filename").fetchall()
+    finally:
+        conn.close()
+    return {name: count for name, count in rows}
+
+
 def _file(row: sqlite3.Row) -> FileObject:
     return FileObject(
         id=row["id"], bytes=row["bytes"], created_at=row["created_at"], expires_at=row["expires_at"],

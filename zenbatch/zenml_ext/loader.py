@@ -43,6 +43,8 @@ class JobProgress(BaseModel):
     downloaded_bytes: int = 0
     store_bytes_read: int = 0
     store_bytes_written: int = 0
+    files_deleted: int = 0
+    warnings: list[str] = Field(default_factory=list)
 
 
 class LoaderReport(BaseModel):
@@ -123,7 +125,10 @@ def advance_job_version(version_id: str) -> JobProgress:
     progress = JobProgress(
         job_id=job.job_id, name=job.name, final=collection.final, shards=job.status_counts(),
         rows={k: int(counts[k]) for k in ("rows", "succeeded", "failed", "missing")}, downloaded_bytes=collection.downloaded_bytes,
+        files_deleted=len(collection.deleted_files), warnings=collection.expiring,
     )  # fmt: skip
+    for warning in collection.expiring:
+        logger.warning("job %s: %s", job.name, warning)
     tags = [ZENBATCH_TAG, job_tag(job.job_id)]
     if collection.final:
         saved = save_artifact(
@@ -144,7 +149,7 @@ def advance_job_version(version_id: str) -> JobProgress:
 
 def _shape(job: BatchJob) -> list[tuple[Any, ...]]:
     """What a saved state must follow: the shards' batches, statuses and collection."""
-    return [(s.index, s.batch_id, s.status, s.collected, s.output_sha256) for s in job.shards]
+    return [(s.index, s.batch_id, s.status, s.collected, s.output_sha256, s.files_deleted, s.results_expire_at) for s in job.shards]
 
 
 def _link_to_model(artifact: Any, job: BatchJob) -> None:

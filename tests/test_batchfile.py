@@ -32,9 +32,24 @@ def test_every_bad_line_is_named(tmp_path):
     found = {(p.line, p.code) for p in info.value.problems}
     assert found == {
         (2, "invalid_json_line"), (3, "duplicate_custom_id"), (4, "url_mismatch"), (5, "model_mismatch"),
+        (4, "invalid_request"),  # a chat body sent to /v1/embeddings: no input, and messages is not its parameter
         (6, "invalid_request"), (7, "invalid_request"), (8, "missing_custom_id"),
     }  # fmt: skip
     assert "in.jsonl" in str(info.value)
+
+
+def test_every_body_is_checked_as_the_provider_checks_it_with_its_line_and_custom_id(tmp_path):
+    path = write(tmp_path / "in.jsonl", [
+        line("ok", max_tokens=5), line("hot", temperature=7), line("typo", max_tokenz=5), line("new", brand_new_knob=1),
+    ])  # fmt: skip
+    with pytest.raises(InputValidationError) as info:
+        list(read_batch_file(path))
+    found = {(p.line, p.custom_id, p.message.split(":")[0]) for p in info.value.problems}
+    assert found == {(2, "hot", "body.temperature"), (3, "typo", "body.max_tokenz"), (4, "new", "body.brand_new_knob")}
+    assert "allowed from 0 to 2" in str(info.value) and "extra_parameters" in str(info.value)
+    with pytest.raises(InputValidationError) as info:
+        list(read_batch_file(path, unchecked=["brand_new_knob"]))  # the job's input_file.extra_parameters
+    assert {p.custom_id for p in info.value.problems} == {"hot", "typo"}
 
 
 def test_empty_and_non_jsonl_files_are_refused(tmp_path):

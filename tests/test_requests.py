@@ -44,7 +44,7 @@ def test_text_is_json_escaped_exactly():
 
 
 def test_json_schema_becomes_response_format():
-    schema = {"type": "object", "properties": {"label": {"type": "string"}}, "required": ["label"]}
+    schema = {"type": "object", "properties": {"label": {"type": "string"}}, "required": ["label"], "additionalProperties": False}
     template = chat_template(json_schema={"name": "label", "schema": schema})
     body = lines_of(build_requests(reviews(1), template))[0]["body"]
     assert body["response_format"] == {"type": "json_schema", "json_schema": {"name": "label", "schema": schema, "strict": True}}
@@ -65,12 +65,12 @@ def test_embeddings_responses_and_completions_bodies():
     frame = reviews(1)
     embed = RequestTemplate(model="text-embedding-3-small", endpoint="/v1/embeddings", text_column="text")
     assert lines_of(build_requests(frame, embed))[0]["body"] == {"model": "text-embedding-3-small", "input": "review number 0"}
-    responses = chat_template(endpoint="/v1/responses", json_schema={"name": "a", "schema": {"type": "object"}})
+    responses = chat_template(endpoint="/v1/responses", parameters={"max_output_tokens": 16}, json_schema={"name": "a", "schema": {"type": "object", "additionalProperties": False}})
     body = lines_of(build_requests(frame, responses))[0]["body"]
     assert body["instructions"] == "Label the sentiment."
     assert body["input"] == [{"role": "user", "content": "Review: review number 0"}]
     assert body["text"]["format"]["type"] == "json_schema"
-    completions = chat_template(endpoint="/v1/completions")
+    completions = chat_template(endpoint="/v1/completions")  # max_tokens: the same name there
     assert lines_of(build_requests(frame, completions))[0]["body"]["prompt"] == "Label the sentiment.\n\nReview: review number 0"
 
 

@@ -15,7 +15,7 @@ def test_yaml_template_loads_with_schema_and_few_shot(tmp_path):
     path.write_text(
         "template:\n  model: gpt-4o\n  user_template: 'Q: {q}'\n"
         "  few_shot: [{role: user, content: 'Q: 1+1'}, {role: assistant, content: '2'}]\n"
-        "  json_schema: {name: answer, schema: {type: object, properties: {a: {type: string}}}}\n"
+        "  json_schema: {name: answer, schema: {type: object, properties: {a: {type: string}}, required: [a], additionalProperties: false}}\n"
     )
     template = RequestTemplate.from_yaml(path)
     assert template.json_schema.schema_["type"] == "object"

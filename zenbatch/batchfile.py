@@ -10,11 +10,12 @@ they are rewritten so instead. Every problem is reported with its line number.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import orjson
 
+from zenbatch.bodies import check_body
 from zenbatch.providers.profile import Dialect
 from zenbatch.errors import DatasetError, InputValidationError, Problem
 from zenbatch.requests import RequestChunk
@@ -45,6 +46,7 @@ def read_batch_file(
     summary: BatchFileSummary | None = None,
     dialect: Dialect | None = None,
     rewrite: bool = False,
+    unchecked: Iterable[str] = (),
 ) -> Iterator[RequestChunk]:
     """Stream a batch input file as chunks of lines, validated and optionally counted.
 
@@ -56,6 +58,8 @@ def read_batch_file(
             and the first line is read.
         expected_output_tokens: output tokens per request when a line sets no max_tokens.
         dialect: the provider's line style, checked on every line (or, with ``rewrite``, applied to it).
+        unchecked: body keys passed as they are (parameters newer than the installed openai SDK);
+            every other key of every body is checked as the provider checks it.
     """
     path = Path(path)
     if path.suffix.lower() != ".jsonl":
@@ -64,6 +68,7 @@ def read_batch_file(
         raise DatasetError(f"{path}: no such file")
     summary = summary or BatchFileSummary()
     seen: dict[str, int] = {}
+    unchecked = frozenset(unchecked)
     ids: list[str] = []
     lines: list[bytes] = []
     tokens: list[int] = []
@@ -76,7 +81,7 @@ def read_batch_file(
             if not raw.strip():
                 continue
             summary.lines += 1
-            record = _check_line(raw, number, summary, seen)
+            record = _check_line(raw, number, summary, seen, unchecked)
             if record is not None and dialect is not None:
                 record, raw = _line_style(record, raw, number, dialect, rewrite, summary)
             if record is None or summary.problems:
@@ -120,7 +125,7 @@ def _first_record(path: str | Path) -> dict:
     return {}
 
 
-def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[str, int]) -> dict | None:
+def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[str, int], unchecked: frozenset[str]) -> dict | None:
     def problem(message: str, code: str, custom_id: str | None = None) -> None:
         summary.problems.append(Problem(message, code, line=number, custom_id=custom_id))
 
@@ -162,6 +167,9 @@ def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[s
         problem(f"model {model!r} differs from the first line's {summary.model!r}; one model per file", "model_mismatch", custom_id)
     if body.get("stream"):
         problem("body.stream is true; batch requests cannot stream", "invalid_request", custom_id)
+    elif isinstance(url, str) and url in LINE_URLS:
+        for message in check_body(url if url.startswith("/v1/") else "/v1" + url, body, unchecked=unchecked):
+            problem(message, "invalid_request", custom_id)
     return record
 
 

@@ -52,6 +52,7 @@ class InputFileConfig(BaseModel):
         expected_output_tokens: output tokens per request, when a line's max_tokens overstates them.
         rewrite_for: ``azure`` rewrites OpenAI-style lines (``/v1`` urls, model names) for the
             Azure provider's url style and batch deployment; without it such lines are refused.
+        extra_parameters: body keys sent unchecked (parameters newer than the installed openai SDK).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -59,6 +60,7 @@ class InputFileConfig(BaseModel):
     base_model: str | None = None
     expected_output_tokens: int | None = Field(default=None, gt=0)
     rewrite_for: Literal["azure"] | None = None
+    extra_parameters: list[str] = Field(default_factory=list)
 
 
 class ProviderConfig(BaseModel):

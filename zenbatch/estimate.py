@@ -241,6 +241,7 @@ def estimate_file(
     out_dir: str | Path | None = None,
     split: Split | None = None,
     rewrite: bool = False,
+    unchecked: list[str] | None = None,
 ) -> Estimate:
     """Validate, plan (and with ``out_dir`` write) and price an existing batch input file.
 
@@ -254,7 +255,7 @@ def estimate_file(
     summary = BatchFileSummary()
     recorded: dict[str, int] | None = {} if per_request else None
     chunks = _recording(read_batch_file(path, counter=counter, expected_output_tokens=expected_output_tokens, summary=summary,
-                                        dialect=dialect, rewrite=rewrite), recorded)  # fmt: skip
+                                        dialect=dialect, rewrite=rewrite, unchecked=unchecked or ()), recorded)  # fmt: skip
     plan = plan_shards(
         split.chunks(chunks) if split is not None else chunks,
         dialect.limits,

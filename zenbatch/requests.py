@@ -96,7 +96,7 @@ class RequestSet:
     def fixed_prompt_tokens(self, counter: TokenCounter) -> int:
         """Prompt tokens every request carries whatever its row (system prompt, few-shot, schema)."""
         if self._fixed_tokens is None:
-            empty = _body(self.template, self.model, _empty_payload(self.template))
+            empty = self.template.body(self.model, _empty_payload(self.template))
             self._fixed_tokens = counter.count_body(self.template.endpoint, empty)
         return self._fixed_tokens
 
@@ -280,39 +280,8 @@ def _empty_payload(template: RequestTemplate) -> Any:
     return "" if not template.image_columns else []
 
 
-def _body(template: RequestTemplate, model: str, payload: Any) -> dict[str, Any]:
-    params = dict(template.parameters)
-    endpoint = template.endpoint
-    if endpoint == "/v1/embeddings":
-        return {"model": model, "input": payload, **params}
-    if endpoint == "/v1/completions":
-        return {"model": model, "prompt": payload, **params}
-    examples = [{"role": m.role, "content": m.content} for m in template.few_shot]
-    user = {"role": "user", "content": payload}
-    if endpoint == "/v1/responses":
-        body: dict[str, Any] = {"model": model}
-        if template.system_prompt:
-            body["instructions"] = template.system_prompt
-        body["input"] = [*examples, user]
-        if template.json_schema:
-            schema = template.json_schema
-            body["text"] = {
-                "format": {"type": "json_schema", "name": schema.name, "schema": schema.schema_, "strict": schema.strict}
-            }
-        return {**body, **params}
-    messages = ([{"role": "system", "content": template.system_prompt}] if template.system_prompt else []) + examples
-    body = {"model": model, "messages": [*messages, user], **params}
-    if template.json_schema:
-        schema = template.json_schema
-        body["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": schema.name, "schema": schema.schema_, "strict": schema.strict},
-        }
-    return body
-
-
 def _skeleton(template: RequestTemplate, url: str, model: str) -> tuple[bytes, bytes, bytes]:
-    line = {"custom_id": _CID, "method": "POST", "url": url, "body": _body(template, model, _PAYLOAD)}
+    line = {"custom_id": _CID, "method": "POST", "url": url, "body": template.body(model, _PAYLOAD)}
     encoded = orjson.dumps(line)
     cid, payload = orjson.dumps(_CID), orjson.dumps(_PAYLOAD)
     prefix, rest = encoded.split(cid)

@@ -20,6 +20,9 @@ Endpoint = Literal["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/
 ENDPOINTS: tuple[str, ...] = Endpoint.__args__  # type: ignore[attr-defined]
 
 
+_SAMPLE_PAYLOAD = "x"  # a row's text: the rest of every body is the template's own, so one check covers all rows
+
+
 class FewShotMessage(BaseModel):
     """One example message placed between the system prompt and the row's message."""
 
@@ -65,7 +68,10 @@ class RequestTemplate(BaseModel):
         user_template: the row's message, ``{column}`` placeholders filled from the row.
         text_column: for embeddings, the column embedded as is.
         few_shot: example messages between the system prompt and the row's message.
-        parameters: generation parameters copied into every body (max_tokens, temperature...).
+        parameters: generation parameters copied into every body (max_tokens, temperature...),
+            checked as the provider checks them (see :mod:`zenbatch.bodies`).
+        extra_parameters: parameters newer than the installed openai SDK, copied into every body
+            as they are, unchecked.
         json_schema: a schema the answer must follow; sets ``response_format``.
         image_columns: image columns appended to the user message (chat only).
         id_column: the column giving each row's custom_id; a content hash when unset.
@@ -84,6 +90,7 @@ class RequestTemplate(BaseModel):
     text_column: str | None = None
     few_shot: list[FewShotMessage] = Field(default_factory=list)
     parameters: dict[str, Any] = Field(default_factory=dict)
+    extra_parameters: dict[str, Any] = Field(default_factory=dict)
     json_schema: JsonSchemaFormat | None = None
     image_columns: list[ImageColumn] = Field(default_factory=list)
     id_column: str | None = None
@@ -124,7 +131,59 @@ class RequestTemplate(BaseModel):
             raise ValueError("image_columns need /v1/chat/completions or /v1/responses")
         if self.json_schema and self.endpoint == "/v1/completions":
             raise ValueError("json_schema needs /v1/chat/completions or /v1/responses")
+        self._check_body()
         return self
+
+    def _check_body(self) -> None:
+        """The body every row gets, checked the way the provider checks it; each problem named by its key here."""
+        from zenbatch.bodies import check_body
+
+        clash = [k for k in self.extra_parameters if k in self.parameters or k in ("model", "messages", "input", "prompt")]
+        if clash:
+            raise ValueError(f"extra_parameters.{clash[0]} is set elsewhere (in parameters or by the template); keep one")
+        problems = check_body(self.endpoint, self.body(self.model, _SAMPLE_PAYLOAD), unchecked=self.extra_parameters)
+        renamed = []
+        for problem in problems:
+            for key in self.parameters:
+                if problem.startswith((f"body.{key}:", f"body.{key}.", f"body.{key}[")):
+                    problem = "parameters" + problem.removeprefix("body")
+            for built in ("body.response_format.json_schema.schema", "body.text.format.schema"):
+                if self.json_schema and problem.startswith(built):
+                    problem = "json_schema.schema" + problem.removeprefix(built)
+            renamed.append(problem)
+        if renamed:
+            raise ValueError("; ".join(renamed))
+
+    def body(self, model: str, payload: Any) -> dict[str, Any]:
+        """The request body of one row: ``payload`` is its text (or its content parts with images)."""
+        params = {**self.parameters, **self.extra_parameters}
+        endpoint = self.endpoint
+        if endpoint == "/v1/embeddings":
+            return {"model": model, "input": payload, **params}
+        if endpoint == "/v1/completions":
+            return {"model": model, "prompt": payload, **params}
+        examples = [{"role": m.role, "content": m.content} for m in self.few_shot]
+        user = {"role": "user", "content": payload}
+        if endpoint == "/v1/responses":
+            body: dict[str, Any] = {"model": model}
+            if self.system_prompt:
+                body["instructions"] = self.system_prompt
+            body["input"] = [*examples, user]
+            if self.json_schema:
+                schema = self.json_schema
+                body["text"] = {
+                    "format": {"type": "json_schema", "name": schema.name, "schema": schema.schema_, "strict": schema.strict}
+                }
+            return {**body, **params}
+        messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else []) + examples
+        body = {"model": model, "messages": [*messages, user], **params}
+        if self.json_schema:
+            schema = self.json_schema
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "schema": schema.schema_, "strict": schema.strict},
+            }
+        return body
 
     @property
     def pricing_model(self) -> str:

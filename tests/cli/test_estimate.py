@@ -24,7 +24,7 @@ def test_estimate_json_and_per_request(capsys):
 
 def test_estimate_file_with_bad_lines_exits_2_with_problems(tmp_path, capsys):
     path = tmp_path / "in.jsonl"
-    path.write_text('{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o"}}\n{bad\n')
+    path.write_text('{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o", "messages": []}}\n{bad\n')
     assert main(["estimate", str(path), "--json"]) == 2
     data = orjson.loads(capsys.readouterr().out)
     assert data["problems"][0]["line"] == 2 and data["problems"][0]["code"] == "invalid_json_line"

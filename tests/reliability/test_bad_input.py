@@ -249,7 +249,31 @@ TEMPLATES = [
          files={"data.csv": GOOD_CSV}, template={"model": "my-local-model"}),
 ]  # fmt: skip
 
-CASES = {case.id: case for case in [*DATASETS, *CONFIGS, *TEMPLATES]}
+_OPEN = {"type": "object", "properties": {"label": {"type": "string"}, "score": {"type": "number"}}}
+# Bodies the provider would refuse on every line, hours after upload: refused here, before anything is written.
+BODIES = [
+    Case("parameter-of-the-wrong-type", ConfigError, ("job.yaml", "parameters.max_tokens", "'ten'", "valid integer"),
+         files={"data.csv": GOOD_CSV}, template={"parameters": {"max_tokens": "ten"}}),
+    Case("parameter-out-of-range", ConfigError, ("job.yaml", "parameters.temperature", "7", "allowed from 0 to 2"),
+         files={"data.csv": GOOD_CSV}, template={"parameters": {"max_tokens": 5, "temperature": 7}}),
+    Case("parameter-misspelt", ConfigError,
+         ("job.yaml", "parameters.max_tokenz", "not a parameter of /v1/chat/completions", "fix its spelling", "extra_parameters"),
+         files={"data.csv": GOOD_CSV}, template={"parameters": {"max_tokenz": 5}}),
+    Case("no-completions-asked", ConfigError, ("job.yaml", "parameters.n", "0", "allowed from 1 to 128"),
+         files={"data.csv": GOOD_CSV}, template={"parameters": {"max_tokens": 5, "n": 0}}),
+    Case("parameter-of-another-endpoint", ConfigError, ("parameters.max_tokens", "/v1/responses", "max_output_tokens"),
+         files={"data.csv": GOOD_CSV}, template={"endpoint": "/v1/responses"}),
+    Case("schema-type-misspelt", ConfigError, ("json_schema.schema.type", "'objekt'", "not a valid JSON Schema"),
+         files={"data.csv": GOOD_CSV}, template={"json_schema": {"name": "a", "schema": {"type": "objekt"}}}),
+    Case("strict-schema-with-optional-property", ConfigError,
+         ("json_schema.schema", "strict mode needs every property required", "add label, score to required", "strict: false"),
+         files={"data.csv": GOOD_CSV}, template={"json_schema": {"name": "a", "schema": {**_OPEN, "additionalProperties": False}}}),
+    Case("strict-schema-open-to-more-properties", ConfigError,
+         ("json_schema.schema", "strict mode needs additionalProperties: false"),
+         files={"data.csv": GOOD_CSV}, template={"json_schema": {"name": "a", "schema": {**_OPEN, "required": ["label", "score"]}}}),
+]  # fmt: skip
+
+CASES = {case.id: case for case in [*DATASETS, *CONFIGS, *TEMPLATES, *BODIES]}
 
 
 @pytest.fixture(scope="module")

@@ -123,7 +123,7 @@ def _estimate_file(config: JobConfig, workdir: Path, ledger: Ledger | None) -> t
     estimate = estimate_file(
         path, dialect=config.provider.dialect(), table=config.price_table(), base_model=source.base_model,
         expected_output_tokens=source.expected_output_tokens, budget_usd=config.budget_usd, out_dir=workdir / "inputs",
-        split=split, rewrite=source.rewrite_for is not None,
+        split=split, rewrite=source.rewrite_for is not None, unchecked=source.extra_parameters,
     )  # fmt: skip
     endpoint = url if url is None or url.startswith("/v1/") else "/v1" + url
     response_format = (body.get("response_format") or {}).get("type") if isinstance(body.get("response_format"), dict) else None

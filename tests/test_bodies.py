@@ -101,3 +101,12 @@ def test_a_template_names_its_own_keys_and_sends_extra_parameters_as_they_are():
     assert template.body("gpt-4o-mini", "row text")["brand_new_knob"] is True
     with pytest.raises(ValueError, match="extra_parameters.max_tokens is set elsewhere"):
         chat_template(extra_parameters={"max_tokens": 3})
+
+
+def test_a_body_shaped_like_one_that_passed_is_still_checked_where_it_differs():
+    """Bodies of one shape are checked once; only free texts are blanked in the shape."""
+    for text in ("first row", "a second, much longer row of text than the first one was"):
+        assert check_body("/v1/chat/completions", chat(max_tokens=5) | {"messages": [{"role": "user", "content": text}]}) == []
+    assert check_body("/v1/chat/completions", {"model": "m", "messages": [{"role": "usr", "content": "first row"}]})
+    assert check_body("/v1/chat/completions", chat(max_tokens=6, temperature=3))
+    assert check_body("/v1/chat/completions", chat(max_tokens=5) | {"messages": [{"role": "user", "content": 5}]})

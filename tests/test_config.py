@@ -35,7 +35,7 @@ TEMPLATE = {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "user_te
 
 
 @pytest.mark.parametrize(("metadata", "message"), [
-    ({f"k{i}": "v" for i in range(12)}, r"12 pairs, and zenbatch adds 5 of its own: a batch takes at most 16, so give at most 11"),
+    ({f"k{i}": "v" for i in range(10)}, r"10 pairs, and zenbatch adds 7 of its own: a batch takes at most 16, so give at most 9"),
     ({"zenbatch_job": "x"}, r"zenbatch_job: zenbatch sets these keys itself"),
     ({"k" * 65: "v"}, r"65 characters, at most 64"),
     ({"team": "x" * 513}, r"the value of 'team': 513 characters, at most 512"),

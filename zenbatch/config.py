@@ -6,9 +6,12 @@ take keys from the environment or a ZenML secret, named here only by the variabl
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from zenbatch.errors import ConfigError
@@ -77,7 +80,12 @@ class ProviderConfig(BaseModel):
         api_style: Azure ``legacy`` (api-version) or ``v1`` (``/openai/v1/`` base URL).
         deployment: the Azure batch deployment name, written as each line's model.
         auth: Azure ``key`` or ``entra_id`` (DefaultAzureCredential).
-        limits: overrides of the provider's per-file limits.
+        limits: overrides of the provider's per-file limits; ``max_enqueued_tokens`` is the
+            queue limit of any model without one of its own.
+        queue_limits: prompt tokens each model's (or Azure deployment's) unfinished batches may
+            hold at once, over every job; the provider's per-model enqueued-token quota.
+        tier: an OpenAI usage tier whose documented queue limits apply to models not in
+            ``queue_limits`` (``zenbatch/data/queue_limits.yaml``).
         files: overrides of the provider's file lifetimes and deletion (see ``FilePolicy``).
     """
 
@@ -95,6 +103,8 @@ class ProviderConfig(BaseModel):
     auth: Literal["key", "entra_id"] = "key"
     limits: dict[str, int | None] = Field(default_factory=dict)
     files: dict[str, int | bool | None] = Field(default_factory=dict)
+    queue_limits: dict[str, int] = Field(default_factory=dict)
+    tier: int | None = None
 
     # Checked here, not when they are used, so a typo is named with its file before any work.
     @field_validator("limits")
@@ -116,16 +126,59 @@ class ProviderConfig(BaseModel):
         """Load a provider YAML; errors name its own file."""
         return from_mapping(cls, load_yaml(path), str(path))
 
+    @field_validator("queue_limits")
+    @classmethod
+    def _positive_queue_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [f"{model}: {limit}" for model, limit in value.items() if limit <= 0]
+        if bad:
+            raise ValueError(f"queue limits are positive token counts ({', '.join(bad)})")
+        return value
+
+    @field_validator("tier")
+    @classmethod
+    def _documented_tier(cls, value: int | None) -> int | None:
+        known = sorted(queue_table()["tiers"])
+        if value is not None and value not in known:
+            raise ValueError(f"tier {value} has no documented queue limits (known: {', '.join(map(str, known))}); "
+                             "set your figures in queue_limits instead")  # fmt: skip
+        return value
+
     @property
     def profile(self) -> Profile:
         return profile_of(self.kind)
 
-    def dialect(self) -> Dialect:
-        return self.profile.dialect(api_style=self.api_style, deployment=self.deployment, limits=self.limits)
+    def dialect(self, *models: str | None) -> Dialect:
+        """The provider's dialect; for ``models`` (a job's model, deployment or base model), with
+        their queue limit as the enqueued tokens a shard may hold, so planning splits under it."""
+        limits = dict(self.limits)
+        queue = self.queue_limit(*models) if models else None
+        if queue is not None:
+            limits["max_enqueued_tokens"] = queue
+        return self.profile.dialect(api_style=self.api_style, deployment=self.deployment, limits=limits)
+
+    def queue_limit(self, *models: str | None) -> int | None:
+        """Enqueued prompt tokens for the first of ``models`` that has a limit: from ``queue_limits``,
+        then the ``tier``'s table (a dated snapshot takes its model's figure), then ``limits.max_enqueued_tokens``."""
+        names = [m for m in models if m]
+        for name in names:
+            if name in self.queue_limits:
+                return self.queue_limits[name]
+        table = queue_table()["tiers"].get(self.tier, {}) if self.tier is not None else {}
+        for name in names:
+            family = next((m for m in table if name == m or (name.startswith(m + "-") and name[len(m) + 1 : len(m) + 2].isdigit())), None)
+            if family is not None:
+                return int(table[family])
+        return self.limits.get("max_enqueued_tokens") or self.profile.limits.max_enqueued_tokens
 
     def file_policy(self) -> FilePolicy:
         """The provider's file lifetimes and deletion, with this config's ``files`` overrides."""
         return FilePolicy.model_validate(self.profile.files.model_dump() | self.files)
+
+
+@cache
+def queue_table() -> dict[str, Any]:
+    """The documented queue limits by usage tier (``zenbatch/data/queue_limits.yaml``)."""
+    return yaml.safe_load(resources.files("zenbatch.data").joinpath("queue_limits.yaml").read_text(encoding="utf-8"))
 
 
 def _overrides(model: type[BaseModel], base: BaseModel, value: dict[str, Any], what: str, hint: str) -> BaseModel:

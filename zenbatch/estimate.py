@@ -167,7 +167,9 @@ def load_requests(config: JobConfig, frame: pd.DataFrame | None = None) -> Reque
     if frame is None:
         frame = read_job_dataset(config)
     root = _image_root(config)
-    return build_requests(frame, config.rows_template, config.provider.dialect(), source=source, image_root=root)
+    template = config.rows_template
+    dialect = config.provider.dialect(template.model, template.pricing_model)  # shards under the model's queue limit
+    return build_requests(frame, template, dialect, source=source, image_root=root)
 
 
 def estimate_job(

@@ -97,6 +97,7 @@ class JobShard(Shard):
         status: the last known state; ``ended`` says why a terminal shard ended.
         errors: validation errors the provider reported, with line numbers.
         not_before: unix time before which the shard must not be submitted (backoff).
+        deferred: why a pending shard was not submitted yet (a full queue, a refusal), for ``status``.
         backoff_seconds: the next backoff, doubling after each token-limit refusal.
         replaced_batch_ids: earlier batches of this shard that failed and were replaced.
         output_sha256 / error_sha256: digests of the downloaded output and error files.
@@ -122,6 +123,7 @@ class JobShard(Shard):
     error_sha256: str | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)
     not_before: float = 0.0
+    deferred: str | None = None
     backoff_seconds: float = 0.0
     replaced_batch_ids: list[str] = Field(default_factory=list)
     downloads: int = 0

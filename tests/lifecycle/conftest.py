@@ -37,10 +37,10 @@ class JobKit:
         config = ProviderConfig.model_validate({"kind": "local", "base_url": self.server.base_url, **provider})
         return make_provider(config, retry=RetryPolicy(attempts=3, base=0.01))
 
-    def job(self, rows: int, name: str = "job", **kwargs: object) -> tuple[BatchJob, pd.DataFrame]:
+    def job(self, rows: int, name: str = "job", provider: dict | None = None, **kwargs: object) -> tuple[BatchJob, pd.DataFrame]:
         limits = kwargs.pop("limits", {})
         frame = self.frame(rows)
-        job, _ = prepare_job(self.config(rows, limits=limits), self.workdir / name, frame, **kwargs)
+        job, _ = prepare_job(self.config(rows, limits=limits, **(provider or {})), self.workdir / name, frame, **kwargs)
         return job, frame
 
     def save_to(self, name: str):

@@ -55,3 +55,20 @@ def test_azure_style_endpoint_without_v1_accepts_either_line_url(shared_client):
     content = jsonl([chat_line("a", url="/chat/completions"), chat_line("b", url="/v1/chat/completions")])
     batch = wait_for(shared_client, submit(shared_client, content, endpoint="/chat/completions").id)
     assert batch.status == "completed" and batch.endpoint == "/chat/completions"
+
+
+def test_a_models_enqueued_tokens_are_capped_across_batches_as_at_openai(make_server):
+    from tests.server.conftest import openai_client
+    from zenbatch.tokens import TokenCounter
+
+    per_batch = 4 * TokenCounter("gpt-4o-mini").count_body("/v1/chat/completions", chat_line("x")["body"])
+    client = openai_client(make_server(max_enqueued_tokens=per_batch + per_batch // 2, line_delay_ms=150, workers=1))
+    first = wait_for(client, submit(client, chat_file(4, "a")).id, statuses={"in_progress"})
+    refused = wait_for(client, submit(client, chat_file(4, "b")).id)
+    other_model = wait_for(client, submit(client, chat_file(4, "c", model="gpt-4o")).id, statuses={"in_progress", "completed"})
+
+    assert refused.status == "failed" and [e.code for e in refused.errors.data] == ["token_limit_exceeded"]
+    assert "Enqueued token limit reached for gpt-4o-mini" in refused.errors.data[0].message
+    assert other_model.status != "failed"  # each model has its own queue
+    assert wait_for(client, first.id).status == "completed"
+    assert wait_for(client, submit(client, chat_file(4, "d")).id).status == "completed"  # room again once it finished

@@ -53,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-files-without-expiry", type=int, metavar="N",
                         help="refuse an upload without expires_after once N such files exist (Azure: 500; default no cap)")
     parser.add_argument("--max-files", type=int, metavar="N", help="refuse an upload once N files exist (Azure: 10000)")
+    parser.add_argument("--max-enqueued-tokens", type=int, metavar="N",
+                        help="prompt tokens a model's unfinished batches may hold; more fails with token_limit_exceeded")
     faults = parser.add_argument_group("fault injection (off by default)")
     faults.add_argument("--fail-rate", type=float, default=0.0, help="share of lines (0..1) that fail")
     faults.add_argument("--fail-status", type=int, choices=[429, 500, 400], default=500, help="status of a failed line")
@@ -100,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             forward_url=args.forward_url, forward_key_env=args.forward_key_env, forward_retries=args.forward_retries,
             max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), max_requests=args.max_requests,
             max_files_without_expiry=args.max_files_without_expiry, max_files=args.max_files,
+            max_enqueued_tokens=args.max_enqueued_tokens,
             faults=FaultSettings(
                 fail_rate=args.fail_rate, fail_status=args.fail_status, seed=args.seed,
                 line_delay_ms=args.line_delay_ms, expire_after=args.expire_after, validate_delay=args.validate_delay,

@@ -57,5 +57,9 @@ def run(args: argparse.Namespace) -> int:
             rows = "—"
         cost = f"{money(j.estimated_batch_cost)} / {money(j.results.get('cost_usd')) if j.results else '—'}"
         table.add_row(j.name, j.job_id, j.state, f"{j.provider} / {j.model}", f"{j.requests:,}", shards, rows, cost)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for j in jobs:
+        for shard, why in j.deferred.items():
+            console.print(f"{j.name} ({j.job_id}) shard {shard} waits: {why}", highlight=False)
     return 0

@@ -70,7 +70,7 @@ def record(shard: JobShard, info: BatchInfo, now: float) -> None:
         shard.batch_id = None
         shard.status = ShardStatus.PENDING
         shard.errors = []
-        back_off(shard, now)
+        back_off(shard, now, f"{TOKEN_LIMIT}: the batch failed validating on a full queue")
         return
     if info.status.is_terminal():
         shard.finished_at = shard.finished_at or now

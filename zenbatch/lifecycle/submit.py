@@ -33,8 +33,10 @@ from zenbatch.lifecycle.poll import record
 from zenbatch.providers.base import FILE_QUOTA, BatchInfo, BatchProvider
 
 Checkpoint = Callable[[str, JobShard], None]
-METADATA_KEYS = ("zenbatch_job", "zenbatch_job_id", "zenbatch_shard", "zenbatch_attempt", "zenbatch_sha256")
+METADATA_KEYS = ("zenbatch_job", "zenbatch_job_id", "zenbatch_shard", "zenbatch_attempt", "zenbatch_sha256",
+                 "zenbatch_model", "zenbatch_tokens")  # fmt: skip
 REUSABLE = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FINALIZING, ShardStatus.COMPLETED}
+QUEUED = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FINALIZING, ShardStatus.CANCELLING}
 
 
 def prepare_job(
@@ -67,11 +69,13 @@ def prepare_job(
     if config.input_file is not None:
         estimate, endpoint, structured = _estimate_file(config, workdir, ledger)
         model = dialect.line_model(estimate.model or "")
+        queue = config.provider.queue_limit(model, estimate.pricing_model)
     else:
         template = config.rows_template
         split = Split(ledger if config.reuses() else None, workdir / "inputs")
         estimate = estimate_job(config, frame, out_dir=workdir / "inputs", progress=progress, split=split)
         endpoint, model, structured = template.endpoint, estimate.model or template.model, template.is_structured
+        queue = config.provider.queue_limit(template.model, template.pricing_model)
     shards = [JobShard(**s.model_dump(exclude={"cost", "path"}), path=s.path or "") for s in estimate.shards]
     if not shards:  # every row is answered by another job: nothing to send
         shards = [JobShard(index=0, status=ShardStatus.COMPLETED, ended=EndReason.NOTHING_TO_SEND)]
@@ -85,7 +89,7 @@ def prepare_job(
         pricing_model=estimate.pricing_model or model,
         structured=structured,
         max_attempts=max_attempts,
-        max_enqueued_tokens=max_enqueued_tokens or dialect.limits.max_enqueued_tokens,
+        max_enqueued_tokens=max_enqueued_tokens or queue,
         shards=shards,
         estimate={
             "requests": estimate.requests,
@@ -121,7 +125,7 @@ def _estimate_file(config: JobConfig, workdir: Path, ledger: Ledger | None) -> t
     url, _, body = peek_batch_file(path) if path.is_file() else (None, None, {})
     split = Split(ledger if config.reuses(body) else None, workdir / "inputs")
     estimate = estimate_file(
-        path, dialect=config.provider.dialect(), table=config.price_table(), base_model=source.base_model,
+        path, dialect=config.provider.dialect(source.base_model, body.get("model")), table=config.price_table(), base_model=source.base_model,
         expected_output_tokens=source.expected_output_tokens, budget_usd=config.budget_usd, out_dir=workdir / "inputs",
         split=split, rewrite=source.rewrite_for is not None, unchecked=source.extra_parameters,
     )  # fmt: skip
@@ -173,8 +177,9 @@ class SubmitReport(BaseModel):
     deferred_files: list[int] = Field(default_factory=list)
 
 
-def shard_filename(shard: JobShard) -> str:
-    return f"zenbatch-{shard.sha256[:40]}-a{shard.attempt}.jsonl"
+def shard_filename(job: BatchJob, shard: JobShard) -> str:
+    """The upload's name: the job's own (two jobs may hold a shard of the same bytes; each deletes its own file)."""
+    return f"zenbatch-{job.job_id}-{shard.sha256[:32]}-a{shard.attempt}.jsonl"
 
 
 def submit(
@@ -186,7 +191,12 @@ def submit(
     checkpoint: Checkpoint | None = None,
     now: Callable[[], float] = time.time,
 ) -> SubmitReport:
-    """Submit every pending shard that is due and fits the enqueued-token budget.
+    """Submit every pending shard that is due and fits the model's queue.
+
+    The queue counts the prompt tokens of every unfinished batch of the job's model at this
+    provider, this job's and other zenbatch jobs' (their batch metadata says model and tokens),
+    against ``job.max_enqueued_tokens``. A shard that does not fit waits for the next call; one
+    bigger than the limit on its own goes when the queue is empty, so nothing waits forever.
 
     Args:
         save: called with the job after every change; persist it there.
@@ -199,7 +209,9 @@ def submit(
     pending = job.pending_shards
     if not pending:
         return report
-    existing = _existing_batches(provider, job.job_id, look_back)
+    listing = list(provider.iter_batches(look_back))
+    existing = _existing_batches(listing, job.job_id)
+    queued = job.enqueued_tokens() + _queued_elsewhere(listing, job)
     uploaded: dict[str, str] | None = None  # recent uploads by name, listed once when the first upload is due
     for shard in pending:
         if shard.not_before > now():
@@ -211,7 +223,12 @@ def submit(
             save(job)
             report.reused.append(shard.index)
             continue
-        if job.max_enqueued_tokens and job.enqueued_tokens() + shard.prompt_tokens > job.max_enqueued_tokens:
+        limit = job.max_enqueued_tokens
+        if limit and queued and queued + shard.prompt_tokens > limit:
+            shard.deferred = (
+                f"{queued:,} of the {limit:,} enqueued tokens {job.model} may hold are taken by unfinished batches "
+                f"and this shard needs {shard.prompt_tokens:,}: submitted once enough of them finish (next loader pass)"
+            )
             report.deferred_quota.append(shard.index)
             continue
         try:
@@ -219,8 +236,8 @@ def submit(
                 if uploaded is None:
                     uploaded = provider.recent_files(look_back)
                     job.count_call("list_files")
-                found_file = uploaded.get(shard_filename(shard))
-                shard.input_file_id = found_file or provider.upload(job.input_file(shard), shard_filename(shard))
+                found_file = uploaded.get(shard_filename(job, shard))
+                shard.input_file_id = found_file or provider.upload(job.input_file(shard), shard_filename(job, shard))
                 job.count_call("upload" if found_file is None else "reuse_file")
                 save(job)
                 if checkpoint:
@@ -229,12 +246,12 @@ def submit(
             job.count_call("create")
         except ProviderError as exc:
             if exc.code == TOKEN_LIMIT:
-                back_off(shard, now())
+                back_off(shard, now(), f"{TOKEN_LIMIT}: the model's queue is full")
                 save(job)
                 report.deferred_quota.append(shard.index)
                 break  # the queue is full: later shards would be refused too
             if exc.code == FILE_QUOTA and _frees_files(job, provider):
-                back_off(shard, now())  # this job's own files are deleted as its batches are collected
+                back_off(shard, now(), "the file cap is reached; the job's collected batches free theirs")
                 save(job)
                 report.deferred_files.append(shard.index)
                 break
@@ -242,6 +259,8 @@ def submit(
         if checkpoint:
             checkpoint("created", shard)
         record(shard, info, now())
+        shard.deferred = None
+        queued += shard.prompt_tokens
         save(job)
         if checkpoint:
             checkpoint("recorded", shard)
@@ -263,10 +282,22 @@ def _metadata(job: BatchJob, shard: JobShard) -> dict[str, str]:
         "zenbatch_shard": str(shard.index),
         "zenbatch_attempt": str(shard.attempt),
         "zenbatch_sha256": shard.sha256,
+        "zenbatch_model": job.model[:512],
+        "zenbatch_tokens": str(shard.prompt_tokens),
     }
 
 
-def _existing_batches(provider: BatchProvider, job_id: str, look_back: int) -> dict[tuple[str, str], BatchInfo]:
+def _queued_elsewhere(listing: list[BatchInfo], job: BatchJob) -> int:
+    """Prompt tokens of other jobs' unfinished batches of the job's model, from their metadata."""
+    total = 0
+    for info in listing:
+        meta = info.metadata
+        if info.status in QUEUED and meta.get("zenbatch_model") == job.model and meta.get("zenbatch_job_id") != job.job_id:
+            total += int(meta["zenbatch_tokens"]) if str(meta.get("zenbatch_tokens", "")).isdigit() else 0
+    return total
+
+
+def _existing_batches(listing: list[BatchInfo], job_id: str) -> dict[tuple[str, str], BatchInfo]:
     """Recent batches of this job that can stand for a shard, by (sha256, attempt); newest first wins.
 
     The attempt is part of the key: a retry may hold exactly the lines of an earlier attempt,
@@ -275,7 +306,7 @@ def _existing_batches(provider: BatchProvider, job_id: str, look_back: int) -> d
     deleted once that job collected it, and answers across jobs come from the request ledger.
     """
     found: dict[tuple[str, str], BatchInfo] = {}
-    for info in provider.iter_batches(look_back):
+    for info in listing:
         key = (info.metadata.get("zenbatch_sha256", ""), info.metadata.get("zenbatch_attempt", "1"))
         if info.metadata.get("zenbatch_job_id") != job_id:
             continue

@@ -43,6 +43,7 @@ class BatchScheduler:
         self._faults = FaultInjector(settings.faults, self.stopping)
         self._active: dict[str, threading.Thread] = {}
         self._broken: dict[str, float] = {}  # batch id -> when its thread died on an internal error
+        self._queue_lock = threading.Lock()
         self._loop = threading.Thread(target=self._watch, name="zenbatch-scheduler", daemon=True)
 
     def start(self) -> None:
@@ -127,9 +128,19 @@ class BatchScheduler:
             self.store.set_failed(batch_id, [BatchErrorItem(
                 code="invalid_request", message="The input file is gone; upload it again and create a new batch.")])  # fmt: skip
             return True
-        outcome = validate_file(input_path, endpoint, self.settings.max_requests)
+        limit = self.settings.max_enqueued_tokens
+        outcome = validate_file(input_path, endpoint, self.settings.max_requests, count_tokens=limit is not None)
         if outcome.ok:
-            self.store.set_validated(batch_id, total=outcome.total, model=outcome.model)
+            with self._queue_lock:  # one batch at a time joins a model's queue
+                queued = self.store.enqueued_tokens(outcome.model or "") if limit is not None else 0
+                if limit is not None and queued + outcome.prompt_tokens > limit:
+                    self.store.set_failed(batch_id, [BatchErrorItem(code="token_limit_exceeded", message=(
+                        f"Enqueued token limit reached for {outcome.model} in organization local. Limit: {limit:,} enqueued "
+                        f"tokens ({queued:,} queued, this batch {outcome.prompt_tokens:,}). Please try again once some "
+                        "in_progress batches have been completed."))])  # fmt: skip
+                    log.info("batch %s refused: %s's queue is full", batch_id, outcome.model)
+                    return True
+                self.store.set_validated(batch_id, total=outcome.total, model=outcome.model, prompt_tokens=outcome.prompt_tokens)
             log.info("batch %s: %d requests valid, in progress", batch_id, outcome.total)
         else:
             errors = outcome.errors

@@ -83,6 +83,8 @@ class ServerSettings(BaseModel):
         max_files_without_expiry: uploads with no ``expires_after`` that may exist at once (Azure:
             500); one more is refused with ``quotaExceeded``. None: no cap.
         max_files: uploads that may exist at once, with or without expiry (Azure: 10,000).
+        max_enqueued_tokens: prompt tokens a model's unfinished batches may hold at once; a batch
+            that would pass it fails validation with ``token_limit_exceeded``, as at OpenAI. None: no cap.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -104,6 +106,7 @@ class ServerSettings(BaseModel):
     max_requests: int = Field(DEFAULT_MAX_REQUESTS, ge=1)
     max_files_without_expiry: int | None = Field(None, ge=1)
     max_files: int | None = Field(None, ge=1)
+    max_enqueued_tokens: int | None = Field(None, ge=1)
     faults: FaultSettings = FaultSettings()
 
     @field_validator("data_dir")

@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS batches (
     reasoning_tokens INTEGER NOT NULL DEFAULT 0,
     errors TEXT,
     metadata TEXT,
-    output_expires_after INTEGER
+    output_expires_after INTEGER,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS results (
     batch_id TEXT NOT NULL,
@@ -132,9 +133,10 @@ class Store:
 
     def _migrate(self) -> None:
         """Columns added since a data dir was created (its files count as uploaded without expiry)."""
-        columns = {row["name"] for row in self._conn().execute("PRAGMA table_info(files)")}
-        if "expiry_given" not in columns:
-            self._write("ALTER TABLE files ADD COLUMN expiry_given INTEGER NOT NULL DEFAULT 0")
+        added = {"files": ("expiry_given", "INTEGER NOT NULL DEFAULT 0"), "batches": ("prompt_tokens", "INTEGER NOT NULL DEFAULT 0")}
+        for table, (column, kind) in added.items():
+            if column not in {row["name"] for row in self._conn().execute(f"PRAGMA table_info({table})")}:
+                self._write(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -266,8 +268,17 @@ class Store:
         params = {**sets, "id": batch_id, **{f"from{i}": s for i, s in enumerate(from_)}}
         return self._write(f"UPDATE batches SET {assignments} WHERE id = :id AND status IN ({marks})", params) > 0
 
-    def set_validated(self, batch_id: str, *, total: int, model: str | None) -> bool:
-        return self.transition(batch_id, "in_progress", from_=("validating",), stamp="in_progress_at", total=total, model=model)
+    def set_validated(self, batch_id: str, *, total: int, model: str | None, prompt_tokens: int = 0) -> bool:
+        return self.transition(batch_id, "in_progress", from_=("validating",), stamp="in_progress_at", total=total,
+                               model=model, prompt_tokens=prompt_tokens)  # fmt: skip
+
+    def enqueued_tokens(self, model: str) -> int:
+        """Prompt tokens of the model's batches that passed validation and are not terminal yet."""
+        row = self._conn().execute(
+            "SELECT COALESCE(SUM(prompt_tokens), 0) FROM batches WHERE model = ?"
+            " AND status IN ('in_progress', 'finalizing', 'cancelling')", (model,),
+        ).fetchone()  # fmt: skip
+        return int(row[0])
 
     def set_failed(self, batch_id: str, errors: list[BatchErrorItem]) -> bool:
         payload = orjson.dumps([e.model_dump() for e in errors]).decode()

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from zenbatch.server.objects import BatchErrorItem, canonical_endpoint
+from zenbatch.tokens import TokenCounter
 
 MAX_REPORTED = 500
 _BOM = b"\xef\xbb\xbf"
@@ -30,10 +31,11 @@ def iter_input_lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 @dataclass
 class ValidationOutcome:
-    """What checking a file found: how many requests, their model, and every problem."""
+    """What checking a file found: how many requests, their model and prompt tokens, and every problem."""
 
     total: int = 0
     model: str | None = None
+    prompt_tokens: int = 0
     errors: list[BatchErrorItem] = field(default_factory=list)
     more_errors: int = 0
 
@@ -48,9 +50,11 @@ class ValidationOutcome:
         return not self.errors
 
 
-def validate_file(path: Path, endpoint: str, max_requests: int) -> ValidationOutcome:
-    """Check every line of a batch input file against the batch's endpoint."""
+def validate_file(path: Path, endpoint: str, max_requests: int, *, count_tokens: bool = False) -> ValidationOutcome:
+    """Check every line of a batch input file against the batch's endpoint; with ``count_tokens``,
+    add up its prompt tokens (with zenbatch's own counter, so client and server agree)."""
     outcome = ValidationOutcome()
+    counter: TokenCounter | None = None
     expected_url = canonical_endpoint(endpoint)
     seen: set[str] = set()
     for number, raw in iter_input_lines(path):
@@ -62,21 +66,25 @@ def validate_file(path: Path, endpoint: str, max_requests: int) -> ValidationOut
                 number,
             )
             return outcome
-        _check_line(raw, number, expected_url, endpoint, seen, outcome)
+        body = _check_line(raw, number, expected_url, endpoint, seen, outcome)
+        if count_tokens and body is not None and outcome.ok:
+            counter = counter or TokenCounter(outcome.model or "")
+            outcome.prompt_tokens += counter.count_body(expected_url, body)
     if outcome.total == 0:
         outcome.add("empty_file", "The input file is empty; it must hold at least one request line.", None)
     return outcome
 
 
-def _check_line(raw: bytes, number: int, expected_url: str, endpoint: str, seen: set[str], outcome: ValidationOutcome) -> None:
+def _check_line(raw: bytes, number: int, expected_url: str, endpoint: str, seen: set[str], outcome: ValidationOutcome) -> dict | None:
+    """Check one line; its body when it has one."""
     try:
         record = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         outcome.add("invalid_json_line", f"This line is not parseable as valid JSON: {exc}.", number)
-        return
+        return None
     if not isinstance(record, dict):
         outcome.add("invalid_json_line", "This line is not a JSON object.", number)
-        return
+        return None
     custom_id = record.get("custom_id")
     if not isinstance(custom_id, str) or not custom_id:
         outcome.add("invalid_request", "Missing required parameter 'custom_id' (a non-empty string).", number, "custom_id")
@@ -94,7 +102,7 @@ def _check_line(raw: bytes, number: int, expected_url: str, endpoint: str, seen:
     body = record.get("body")
     if not isinstance(body, dict):
         outcome.add("invalid_request", "Missing required parameter 'body' (a JSON object).", number, "body")
-        return
+        return None
     model = body.get("model")
     if not isinstance(model, str) or not model:
         outcome.add("invalid_request", "Missing required parameter 'body.model'.", number, "body.model")
@@ -109,3 +117,4 @@ def _check_line(raw: bytes, number: int, expected_url: str, endpoint: str, seen:
         )
     if body.get("stream") is True:
         outcome.add("invalid_request", "Streaming is not supported in batches; remove 'stream': true.", number, "body.stream")
+    return body

@@ -91,6 +91,7 @@ class BatchJobMaterializer(BaseMaterializer):
             "batch_ids": [s.batch_id for s in data.shards if s.batch_id],
             "shard_statuses": data.status_counts(),
             "collected": data.collected,
+            "deferred": {str(s.index): s.deferred for s in data.pending_shards if s.deferred},
         }
 
 

@@ -52,6 +52,26 @@ def test_every_body_is_checked_as_the_provider_checks_it_with_its_line_and_custo
     assert {p.custom_id for p in info.value.problems} == {"hot", "typo"}
 
 
+def test_what_azure_refuses_is_named_before_upload(tmp_path):
+    from zenbatch.providers import azure
+
+    dialect = azure.PROFILE.dialect(deployment="d", api_style="v1")
+    image = [{"type": "text", "text": "what is it?"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]
+    chats = write(tmp_path / "chat.jsonl", [line("a", model="d"), line("b", model="d", messages=[{"role": "user", "content": image}])])
+    with pytest.raises(InputValidationError) as info:
+        list(read_batch_file(chats, dialect=dialect))
+    assert [(p.line, p.code) for p in info.value.problems] == [(2, "refused_by_provider")]
+    assert "vision: true" in info.value.problems[0].message
+    assert list(read_batch_file(chats, dialect=azure.PROFILE.dialect(deployment="d", api_style="v1", vision=True)))
+
+    embeddings = [{"custom_id": f"e{i}", "method": "POST", "url": "/v1/embeddings", "body": {"model": "d", "input": "x"}} for i in range(3)]
+    with pytest.raises(InputValidationError) as info:
+        list(read_batch_file(write(tmp_path / "emb.jsonl", embeddings), dialect=dialect))
+    assert [(p.line, p.code) for p in info.value.problems] == [(1, "refused_by_provider")]  # said once for the file
+    assert list(read_batch_file(tmp_path / "emb.jsonl", dialect=azure.PROFILE.dialect(deployment="d", api_style="v1",
+                                                                                       allow_embeddings=True)))  # fmt: skip
+
+
 def test_empty_and_non_jsonl_files_are_refused(tmp_path):
     with pytest.raises(InputValidationError, match="no request lines"):
         list(read_batch_file(write(tmp_path / "e.jsonl", [])))

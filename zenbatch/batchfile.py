@@ -33,6 +33,7 @@ class BatchFileSummary:
         self.url: str | None = None
         self.model: str | None = None
         self.lines = 0
+        self.first_line: int | None = None  # the number of the first request line
         self.problems: list[Problem] = []
 
 
@@ -81,6 +82,7 @@ def read_batch_file(
             if not raw.strip():
                 continue
             summary.lines += 1
+            summary.first_line = summary.first_line or number
             record = _check_line(raw, number, summary, seen, unchecked)
             if record is not None and dialect is not None:
                 record, raw = _line_style(record, raw, number, dialect, rewrite, summary)
@@ -174,10 +176,13 @@ def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[s
 
 
 def _line_style(record: dict, raw: bytes, number: int, dialect: Dialect, rewrite: bool, summary: BatchFileSummary) -> tuple[dict, bytes]:
-    """The line as the provider expects it: checked, or rewritten when asked."""
+    """The line as the provider expects it: checked, or rewritten when asked; refused when the provider would."""
     url, model = record.get("url"), (record.get("body") or {}).get("model")
     if not isinstance(url, str) or not isinstance(model, str):
         return record, raw
+    refusal = dialect.refusal(url, _has_images(record["body"]))
+    if refusal and (number == summary.first_line or "embeddings" not in refusal):  # one file, one endpoint: said once
+        summary.problems.append(Problem(refusal, "refused_by_provider", line=number, custom_id=record.get("custom_id")))
     endpoint = url if url.startswith("/v1/") else "/v1" + url
     want_url, want_model = dialect.line_url(endpoint), dialect.line_model(model)
     if (url, model) == (want_url, want_model):
@@ -192,6 +197,15 @@ def _line_style(record: dict, raw: bytes, number: int, dialect: Dialect, rewrite
         line=number, custom_id=record.get("custom_id"),
     ))  # fmt: skip
     return record, raw
+
+
+def _has_images(body: dict) -> bool:
+    """The body carries an image input (chat ``image_url`` or responses ``input_image`` parts)."""
+    for message in body.get("messages") or (body.get("input") if isinstance(body.get("input"), list) else []):
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") in ("image_url", "input_image") for p in content):
+            return True
+    return False
 
 
 def _output_tokens(url: str, body: dict, expected: int | None) -> int:

@@ -86,6 +86,11 @@ class ProviderConfig(BaseModel):
             hold at once, over every job; the provider's per-model enqueued-token quota.
         tier: an OpenAI usage tier whose documented queue limits apply to models not in
             ``queue_limits`` (``zenbatch/data/queue_limits.yaml``).
+        vision: the (Azure) deployment takes image inputs; Azure refuses images otherwise.
+        allow_embeddings: send /v1/embeddings batches to Azure (refused before upload otherwise).
+        min_poll_seconds: poll the provider at most this often (Azure's default: 60).
+        max_age_hours: cancel a job still running after this many hours and collect what finished
+            (Azure never expires a batch); None: no limit.
         files: overrides of the provider's file lifetimes and deletion (see ``FilePolicy``).
     """
 
@@ -105,6 +110,10 @@ class ProviderConfig(BaseModel):
     files: dict[str, int | bool | None] = Field(default_factory=dict)
     queue_limits: dict[str, int] = Field(default_factory=dict)
     tier: int | None = None
+    vision: bool = False
+    allow_embeddings: bool = False
+    min_poll_seconds: float | None = Field(default=None, ge=0)
+    max_age_hours: float | None = Field(default=None, gt=0)
 
     # Checked here, not when they are used, so a typo is named with its file before any work.
     @field_validator("limits")
@@ -154,7 +163,13 @@ class ProviderConfig(BaseModel):
         queue = self.queue_limit(*models) if models else None
         if queue is not None:
             limits["max_enqueued_tokens"] = queue
-        return self.profile.dialect(api_style=self.api_style, deployment=self.deployment, limits=limits)
+        return self.profile.dialect(api_style=self.api_style, deployment=self.deployment, limits=limits,
+                                    vision=self.vision, allow_embeddings=self.allow_embeddings)  # fmt: skip
+
+    @property
+    def poll_floor(self) -> float:
+        """The fewest seconds between two polls of this provider."""
+        return self.min_poll_seconds if self.min_poll_seconds is not None else self.profile.min_poll_seconds
 
     def queue_limit(self, *models: str | None) -> int | None:
         """Enqueued prompt tokens for the first of ``models`` that has a limit: from ``queue_limits``,
@@ -219,6 +234,14 @@ class JobConfig(BaseModel):
             raise ValueError("a job needs exactly one of `template` (with a dataset of rows) or `input_file` (an existing batch file)")
         if self.input_file is not None and self.dataset is not None:
             raise ValueError("`input_file` holds the requests already: drop `dataset`")
+        return self
+
+    @model_validator(mode="after")
+    def _provider_takes_it(self) -> JobConfig:
+        if self.template is not None:
+            refusal = self.provider.dialect().refusal(self.template.endpoint, bool(self.template.image_columns))
+            if refusal:
+                raise ValueError(refusal)
         return self
 
     @property

@@ -157,6 +157,7 @@ class BatchJob(BaseModel):
         structured: answers are JSON to parse.
         max_attempts: submissions per row before a retryable failure is final.
         max_enqueued_tokens: prompt tokens allowed in unfinished shards at once (quota).
+        polled_at: when the job's open shards were last retrieved (the provider's poll floor).
         cancelled: the user cancelled the job; nothing more is submitted.
         api_calls: calls made to the provider, by operation.
         estimate: the estimate at submission (tokens, cost at batch and realtime prices).
@@ -186,6 +187,7 @@ class BatchJob(BaseModel):
     cancelled: bool = False
     collected: bool = False
     created_at: float = Field(default_factory=time.time)
+    polled_at: float | None = None
     api_calls: dict[str, int] = Field(default_factory=dict)
     estimate: dict[str, Any] = Field(default_factory=dict)
     provider_config: dict[str, Any] = Field(default_factory=dict)
@@ -214,6 +216,11 @@ class BatchJob(BaseModel):
     def keep_in(self, blobs: Blobs | None) -> BatchJob:
         self._blobs = blobs
         return self
+
+    def age_hours(self, now: float | None = None) -> float:
+        """Hours since the job's first batch was submitted (0 before that)."""
+        started = [s.submitted_at for s in self.shards if s.submitted_at]
+        return ((time.time() if now is None else now) - min(started)) / 3600 if started else 0.0
 
     def status_counts(self) -> dict[str, int]:
         """Shards by status."""

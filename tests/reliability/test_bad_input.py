@@ -273,7 +273,19 @@ BODIES = [
          files={"data.csv": GOOD_CSV}, template={"json_schema": {"name": "a", "schema": {**_OPEN, "required": ["label", "score"]}}}),
 ]  # fmt: skip
 
-CASES = {case.id: case for case in [*DATASETS, *CONFIGS, *TEMPLATES, *BODIES]}
+_AZURE = {"kind": "azure", "azure_endpoint": "http://127.0.0.1:9", "deployment": "batch-deploy", "api_key_env": "ZB_UNUSED"}
+# What Azure refuses, refused before upload with the reason and the override.
+AZURE = [
+    Case("azure-embeddings", ConfigError, ("job.yaml", "azure does not run /v1/embeddings as a batch", "allow_embeddings: true"),
+         files={"data.csv": GOOD_CSV}, provider=_AZURE,
+         template={"endpoint": "/v1/embeddings", "text_column": "text", "user_template": None, "system_prompt": None,
+                   "parameters": {}, "model": "text-embedding-3-small"}),
+    Case("azure-images-without-vision", ConfigError, ("job.yaml", "image inputs need a vision-capable model", "'batch-deploy'",
+                                                      "vision: true"),
+         files={"data.csv": GOOD_CSV}, provider=_AZURE, template={"image_columns": ["text"]}),
+]  # fmt: skip
+
+CASES = {case.id: case for case in [*DATASETS, *CONFIGS, *TEMPLATES, *BODIES, *AZURE]}
 
 
 @pytest.fixture(scope="module")

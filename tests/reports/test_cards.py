@@ -91,3 +91,16 @@ def test_evaluation_card_shows_metrics_and_the_confusion_matrix():
     assert "50.0%" in html and "66.7%" in html and "75.0%" in html
     assert "(invalid)" in html and "0.667" in html
     assert html.count("<tr>") == 1 + 2 + 1 + 2  # per-class header + rows, matrix header + rows
+
+
+def test_job_card_shows_how_long_an_azure_job_runs_and_flags_one_past_a_day():
+    started = time.time() - 26 * 3600
+    shards = [JobShard(index=0, sha256="x", requests=3, batch_id="batch_1", status=ShardStatus.IN_PROGRESS, submitted_at=started)]
+    job = BatchJob(name="j", job_id="abc123", provider="azure", endpoint="/chat/completions", batch_endpoint="/chat/completions",
+                   model="d", pricing_model="gpt-4o-mini", workdir=".", shards=shards)  # fmt: skip
+
+    html = render_job_card(job)
+
+    assert "open, running 26.0 h" in html and "Needs attention" in html
+    assert "azure does not expire batches" in html and "zenbatch cancel abc123" in html and "max_age_hours" in html
+    assert "does not expire" not in render_job_card(job.model_copy(update={"provider": "openai"}))

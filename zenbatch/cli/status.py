@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             rows = "—"
         cost = f"{money(j.estimated_batch_cost)} / {money(j.results.get('cost_usd')) if j.results else '—'}"
-        table.add_row(j.name, j.job_id, j.state, f"{j.provider} / {j.model}", f"{j.requests:,}", shards, rows, cost)
+        state = f"{j.state}, {j.running_hours:.1f} h" if j.state == "open" and j.running_hours else j.state
+        table.add_row(j.name, j.job_id, state, f"{j.provider} / {j.model}", f"{j.requests:,}", shards, rows, cost)
     console = Console()
     console.print(table)
     for j in jobs:

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     use_zenml()
     from zenbatch.zenml_ext.overview import list_jobs, live_progress, load_job
+    from zenbatch.zenml_ext.providers import provider_for
     from zenbatch.zenml_ext.runs import run_loader_once
 
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
@@ -45,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         if not open_jobs:
             print("no open jobs")
             return 0
+        interval = max([args.interval, *(provider_for(job).min_poll_seconds for job in open_jobs)])
+        if interval > args.interval:
+            print(f"polling every {interval:g} s: a provider of these jobs asks for no more (provider.min_poll_seconds)")
         with Progress(*columns) as progress:
             tasks = {job.job_id: progress.add_task(job.name, total=None, failed=0) for job in open_jobs}
             while True:
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 if deadline is not None and time.monotonic() >= deadline:
                     print("timed out; the batches keep running: zenbatch wait again later")
                     return 1
-                time.sleep(args.interval)
+                time.sleep(interval)
         if args.no_collect:
             return 0
         report = run_loader_once()

@@ -25,14 +25,22 @@ class PollReport(BaseModel):
     finished: list[int] = Field(default_factory=list)
     requeued: list[int] = Field(default_factory=list)
     retrieves: int = 0
+    skipped: bool = False
     completed_requests: int = 0
     failed_requests: int = 0
     total_requests: int = 0
 
 
 def poll(job: BatchJob, provider: BatchProvider, *, save: Save = saved_by_caller, now: Callable[[], float] = time.time) -> PollReport:
-    """Retrieve every open shard once and record what changed."""
+    """Retrieve every open shard once and record what changed; nothing when the job was polled
+    less than ``provider.min_poll_seconds`` ago (Azure asks for at most one poll a minute)."""
     report = PollReport()
+    if job.open_shards and job.polled_at is not None and now() - job.polled_at < provider.min_poll_seconds:
+        report.skipped = True
+        report.open = [s.index for s in job.open_shards]
+        return report
+    if job.open_shards:
+        job.polled_at = now()
     for shard in job.open_shards:
         info = provider.retrieve(shard.batch_id or "")
         job.count_call("retrieve")

@@ -1,7 +1,8 @@
 """Azure OpenAI: a key or Entra ID, the legacy (api-version) or v1 API, and a batch deployment as the model.
 
 Unfinished batches keep running past 24 hours (they do not expire), a resource holds at most 500
-input files without an expiry (10,000 with one), and it should be polled at most once a minute.
+input files without an expiry (10,000 with one), it should be polled at most once a minute,
+embeddings batches are not taken (as of early 2026), and images only by vision deployments.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class AzureProfile(Profile):
     files = FilePolicy(input_expires_after=14 * DAY, output_expires_after=14 * DAY)
     expires = False
     min_poll_seconds = 60.0
+    vision_by_default = False  # images only with a deployment the config marks vision: true
+    embeddings = False  # embeddings batches were not taken as of early 2026
 
     def client(self, config: ProviderConfig, api_key: str | None, token_provider: TokenProvider | None,
                http_client: Any) -> tuple[openai.OpenAI, list[str]]:  # fmt: skip

@@ -100,6 +100,8 @@ class BatchProvider:
             so that retries are counted here.
         dialect: line urls, model field and limits.
         files: the lifetimes to ask for uploads and result files, and what to delete when done.
+        min_poll_seconds: the fewest seconds between two polls of a job (Azure asks for 60).
+        max_age_hours: cancel a job's batches still running after this long (None: never).
         name: a label for messages (``openai``, ``azure``, ``local``).
         secrets: values to redact from every error message.
         retry: the retry policy for transient failures.
@@ -112,6 +114,8 @@ class BatchProvider:
         dialect: Dialect,
         *,
         files: FilePolicy | None = None,
+        min_poll_seconds: float = 0.0,
+        max_age_hours: float | None = None,
         name: str = "openai",
         secrets: list[str] | None = None,
         retry: RetryPolicy | None = None,
@@ -120,6 +124,8 @@ class BatchProvider:
         self.client = client
         self.dialect = dialect
         self.files = files or FilePolicy()
+        self.min_poll_seconds = min_poll_seconds
+        self.max_age_hours = max_age_hours
         self.name = name
         self.retry = retry or RetryPolicy()
         self.calls: Counter[str] = Counter()

@@ -43,5 +43,6 @@ def make_provider(
     """
     client, secrets = profile_of(config.kind).client(config, api_key, token_provider, http_client)
     return BatchProvider(
-        client, config.dialect(), files=config.file_policy(), name=config.kind, secrets=secrets, retry=retry, **kwargs
-    )
+        client, config.dialect(), files=config.file_policy(), min_poll_seconds=config.poll_floor,
+        max_age_hours=config.max_age_hours, name=config.kind, secrets=secrets, retry=retry, **kwargs,
+    )  # fmt: skip

@@ -75,6 +75,9 @@ class Dialect(BaseModel):
         limits: the provider's per-file limits, overridable.
         expires: whether unfinished batches expire after the completion window (OpenAI: 24 h;
             Azure keeps them running until cancelled).
+        images: whether request lines may carry image inputs (Azure: only a deployment the
+            config marks ``vision: true``).
+        embeddings: whether ``/v1/embeddings`` batches are taken (Azure: not as of early 2026).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -83,6 +86,23 @@ class Dialect(BaseModel):
     deployment: str | None = None
     limits: ProviderLimits = ProviderLimits(max_requests=50_000, max_bytes=200 * MB, max_embedding_inputs=50_000)
     expires: bool = True
+    images: bool = True
+    embeddings: bool = True
+
+    def refusal(self, endpoint: str, images: bool) -> str | None:
+        """Why this provider would refuse a job on ``endpoint`` (with image inputs, when ``images``), if it would."""
+        if endpoint.removeprefix("/v1") == "/embeddings" and not self.embeddings:
+            return (
+                f"{self.provider} does not run /v1/embeddings as a batch (not as of early 2026): use the openai provider "
+                "or the realtime embeddings API; if your resource takes embeddings batches now, set "
+                "allow_embeddings: true in the provider config"
+            )
+        if images and not self.images:
+            return (
+                f"image inputs need a vision-capable model, and the batch deployment {self.deployment!r} is not marked "
+                "as one: set vision: true in the provider config if it is (a gpt-4o deployment, say), or drop the images"
+            )
+        return None
 
     def line_url(self, endpoint: str) -> str:
         """The ``url`` of each request line for an endpoint."""
@@ -110,14 +130,19 @@ class Profile:
     files: ClassVar[FilePolicy] = FilePolicy()
     expires: ClassVar[bool] = True
     min_poll_seconds: ClassVar[float] = 0.0
+    vision_by_default: ClassVar[bool] = True  # every model takes images unless the config says otherwise
+    embeddings: ClassVar[bool] = True
 
     def dialect(self, *, api_style: ApiStyle = "legacy", deployment: str | None = None,
-                limits: dict[str, int | None] | None = None) -> Dialect:  # fmt: skip
-        """The dialect with this provider's limits, ``limits`` overriding some of them."""
+                limits: dict[str, int | None] | None = None, vision: bool = False,
+                allow_embeddings: bool = False) -> Dialect:  # fmt: skip
+        """The dialect with this provider's limits, ``limits`` overriding some of them; ``vision`` and
+        ``allow_embeddings`` lift the provider's refusals of images and embeddings."""
         merged = self.limits.model_copy(update=limits or {})
         return Dialect(
             provider=self.kind, api_style=api_style, deployment=deployment,
             limits=ProviderLimits.model_validate(merged.model_dump()), expires=self.expires,
+            images=self.vision_by_default or vision, embeddings=self.embeddings or allow_embeddings,
         )  # fmt: skip
 
     def client(self, config: ProviderConfig, api_key: str | None, token_provider: TokenProvider | None,

@@ -6,11 +6,24 @@ import time
 
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle.files import expiring
+from zenbatch.providers.factory import profile_of
+
+LONG_RUN_HOURS = 24.0
 from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
 
 
 def _when(stamp: float | None) -> str:
     return "—" if stamp is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
+
+
+def _too_long(job: BatchJob) -> list[str]:
+    """A job running past a day on a provider that never expires batches (Azure) needs a decision."""
+    if job.collected or not job.open_shards or profile_of(job.provider).expires or job.age_hours() < LONG_RUN_HOURS:
+        return []
+    return [
+        f"the job has run {job.age_hours():.1f} h and {job.provider} does not expire batches: they run until they finish or "
+        f"are cancelled (zenbatch cancel {job.job_id}); provider.max_age_hours cancels them on its own"
+    ]
 
 
 def render_job_card(job: BatchJob) -> str:
@@ -22,6 +35,8 @@ def render_job_card(job: BatchJob) -> str:
     first = [s for s in job.shards if s.attempt == 1]
     statuses = job.status_counts()
     state = "collected" if job.collected else ("cancelled" if job.cancelled else "open")
+    if state == "open" and job.open_shards:
+        state += f", running {job.age_hours():.1f} h"
     subtitle = (
         f"job <code>{text(job.job_id)}</code> · {text(job.provider)} · <code>{text(job.endpoint)}</code> · "
         f"model <code>{text(job.model)}</code> · {state} · created {_when(job.created_at)}"
@@ -50,7 +65,7 @@ def render_job_card(job: BatchJob) -> str:
         rows, numeric=(0, 1, 2, 3),
     )  # fmt: skip
     problems = [(s.index, e.get("line"), e.get("code"), e.get("message")) for s in job.shards for e in s.errors]
-    attention = "".join(f"<p class='warning'>{text(warning)}</p>" for warning in expiring(job))
+    attention = "".join(f"<p class='warning'>{text(warning)}</p>" for warning in [*expiring(job), *_too_long(job)])
     calls = ", ".join(f"{text(k)} {v}" for k, v in sorted(job.api_calls.items())) or "none yet"
     return page(
         f"Batch job {job.name}",

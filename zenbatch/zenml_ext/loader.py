@@ -21,6 +21,7 @@ from zenbatch.errors import LoaderError, TransientProviderError, ZenbatchError
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import advance
 from zenbatch.progress import LineProgress
+from zenbatch.providers.base import BatchProvider
 from zenbatch.zenml_ext.input_rows import dataset_rows
 from zenbatch.zenml_ext.ledger import ArtifactLedger, save_segment, scope_of
 from zenbatch.zenml_ext.providers import provider_for
@@ -115,12 +116,13 @@ def advance_job_version(version_id: str) -> JobProgress:
     from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
 
     job: BatchJob = Client().get_artifact_version(UUID(version_id)).load()
-    before = _shape(job)
+    provider = provider_for(job)
+    before = _shape(job, provider)
     blobs = job.blobs
     traffic = blobs.traffic if blobs is not None else Traffic()
     rows = dataset_rows(job.inputs_ref, traffic) if job.inputs_ref else None
     ledger = ArtifactLedger(scope_of(job.provider_config), exclude_job=job.job_id)  # read only if rows wait for another job
-    collection = advance(job, provider_for(job), inputs=rows, progress=LineProgress(logger.info, "bytes"), ledger=ledger)
+    collection = advance(job, provider, inputs=rows, progress=LineProgress(logger.info, "bytes"), ledger=ledger)
     counts = collection.results.summary
     progress = JobProgress(
         job_id=job.job_id, name=job.name, final=collection.final, shards=job.status_counts(),
@@ -138,7 +140,7 @@ def advance_job_version(version_id: str) -> JobProgress:
         _link_to_model(saved, job)
         progress.results_version = str(saved.id)
         save_segment(job, collection.results)
-    if collection.final or _shape(job) != before:
+    if collection.final or _shape(job, provider) != before:
         state = save_artifact(job, name=JOB_ARTIFACT, tags=tags, materializer=BatchJobMaterializer)
         _link_to_model(state, job)
         mark_newest(state.id, job.job_id, collected=collection.final)
@@ -147,9 +149,13 @@ def advance_job_version(version_id: str) -> JobProgress:
     return progress
 
 
-def _shape(job: BatchJob) -> list[tuple[Any, ...]]:
-    """What a saved state must follow: the shards' batches, statuses and collection."""
-    return [(s.index, s.batch_id, s.status, s.collected, s.output_sha256, s.files_deleted, s.results_expire_at) for s in job.shards]
+def _shape(job: BatchJob, provider: BatchProvider) -> list[Any]:
+    """What a saved state must follow: the shards' batches, statuses, collection and deferral, and
+    for a provider with a poll floor, when it was polled (so the next pass knows; at most one
+    version a floor's length)."""
+    shards = [(s.index, s.batch_id, s.status, s.collected, s.output_sha256, s.files_deleted, s.results_expire_at, s.deferred)
+              for s in job.shards]  # fmt: skip
+    return [*shards, job.polled_at if provider.min_poll_seconds else None, job.cancelled]
 
 
 def _link_to_model(artifact: Any, job: BatchJob) -> None:

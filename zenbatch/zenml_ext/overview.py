@@ -26,6 +26,7 @@ class JobOverview(BaseModel):
     shards: dict[str, int] = Field(default_factory=dict)
     batch_ids: list[str] = Field(default_factory=list)
     deferred: dict[str, str] = Field(default_factory=dict)  # shard -> why it waits, and until when
+    running_hours: float = 0.0  # how long its batches have run, when saved (open jobs)
     estimated_batch_cost: float = 0.0
     estimated_realtime_cost: float = 0.0
     results: dict[str, Any] = Field(default_factory=dict)
@@ -53,7 +54,7 @@ def list_jobs(limit: int = 50) -> list[JobOverview]:
             state="collected" if is_collected(version) else "open", provider=str(meta.get("provider", "")),
             model=str(meta.get("model", "")), requests=int(meta.get("requests", 0)),
             shards=dict(meta.get("shard_statuses") or {}),
-            batch_ids=batch_ids_of(meta), deferred={str(k): str(v) for k, v in (meta.get("deferred") or {}).items()},
+            batch_ids=batch_ids_of(meta), running_hours=float(meta.get("running_hours") or 0.0), deferred={str(k): str(v) for k, v in (meta.get("deferred") or {}).items()},
             estimated_batch_cost=float(meta.get("estimated_batch_cost", 0.0)),
             estimated_realtime_cost=float(meta.get("estimated_realtime_cost", 0.0)),
             created=version.created.isoformat(timespec="seconds"),

@@ -92,6 +92,7 @@ class BatchJobMaterializer(BaseMaterializer):
             "shard_statuses": data.status_counts(),
             "collected": data.collected,
             "deferred": {str(s.index): s.deferred for s in data.pending_shards if s.deferred},
+            "running_hours": round(data.age_hours(), 2) if data.open_shards else 0.0,
         }
 
 

@@ -165,6 +165,26 @@ class BatchProvider:
         )
         return BatchInfo.from_sdk(batch)
 
+    def realtime(self, endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One request to the provider's realtime endpoint: ``(HTTP status, response body)``.
+
+        Transient failures (429, 5xx, connection errors) are retried as every call is; a request
+        the provider refuses (another 4xx) comes back as its status and error body, as a batch's
+        error line would.
+        """
+        path = self.dialect.line_url(endpoint).removeprefix("/v1")  # relative to the client's base URL
+
+        def call() -> tuple[int, dict[str, Any]]:
+            try:
+                return 200, self.client.post(path, body=body, cast_to=object)  # type: ignore[arg-type]
+            except openai.APIStatusError as exc:
+                if exc.status_code == 429 or exc.status_code >= 500:
+                    raise
+                detail = exc.body if isinstance(exc.body, dict) else {"message": str(exc.body)}
+                return exc.status_code, {"error": detail.get("error", detail)}
+
+        return self._call("realtime", call)
+
     def file_expiry(self, file_id: str) -> int | None:
         """When a file expires at the provider (unix seconds), None when it does not say.
 

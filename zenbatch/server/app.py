@@ -1,8 +1,10 @@
-"""HTTP routes: the OpenAI Files and Batches API, under ``/v1``, ``/openai`` and ``/openai/v1``.
+"""HTTP routes: the OpenAI Files and Batches API and the realtime endpoints, under ``/v1``, ``/openai`` and ``/openai/v1``.
 
 ``/v1/...`` is OpenAI's layout; ``/openai/...?api-version=...`` is what ``AzureOpenAI(azure_endpoint=...)``
 sends; ``/openai/v1/...`` is Azure's v1 API. With an API key set, every route needs it as
 ``Authorization: Bearer KEY`` or ``api-key: KEY``. Every failure answers an OpenAI error body.
+The realtime endpoints (``/chat/completions``, ``/completions``, ``/embeddings``, ``/responses``,
+and Azure's ``/deployments/NAME/...``) answer with the engine that runs batch lines.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -45,6 +49,10 @@ class RequestIds:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+# The realtime endpoints, served by the batch lines' engine: a complete stand-in for offline development.
+REALTIME = ("/chat/completions", "/completions", "/embeddings", "/responses")
 
 
 def _json(model: BaseModel, status_code: int = 200) -> Response:
@@ -139,6 +147,29 @@ def _routes(service: BatchService) -> APIRouter:
         created = service.create_batch(body)
         await faults.hold("create")
         return _json(created)
+
+    async def realtime(request: Request, endpoint: str, model: str | None = None) -> Response:
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+        except orjson.JSONDecodeError as exc:
+            raise invalid(f"The body is not valid JSON: {exc}.", None) from exc
+        if not isinstance(body, dict):
+            raise invalid("The body must be a JSON object.", None)
+        if model is not None:
+            body.setdefault("model", model)  # Azure's deployment routes name the model in the path
+        reply = await run_in_threadpool(service.answer, endpoint, body, faults)
+        return JSONResponse(reply.body, status_code=reply.status_code)
+
+    for path in REALTIME:
+
+        async def route(request: Request, path: str = path) -> Response:
+            return await realtime(request, "/v1" + path)
+
+        async def deployment_route(request: Request, deployment: str, path: str = path) -> Response:
+            return await realtime(request, "/v1" + path, model=deployment)
+
+        router.add_api_route(path, route, methods=["POST"])
+        router.add_api_route(f"/deployments/{{deployment}}{path}", deployment_route, methods=["POST"])
 
     @router.get("/batches")
     def list_batches(limit: Annotated[int, Query(ge=1, le=100)] = 20, after: str | None = None) -> Response:

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from zenbatch.server.apierror import ApiError, invalid, not_found
 from zenbatch.server.engines import make_engine
-from zenbatch.server.engines.base import Engine
+from zenbatch.server.engines.base import Engine, EngineReply
+from zenbatch.server.faults import FaultInjector
 from zenbatch.server.ids import file_path, is_batch_id, is_file_id, new_batch_id, new_file_id
 from zenbatch.server.objects import TERMINAL, BatchCreate, BatchObject, FileDeleted, FileObject, ListPage
 from zenbatch.server.scheduler import BatchScheduler
@@ -34,6 +37,8 @@ class BatchService:
         self.store = Store(settings.data_dir)
         self.scheduler = BatchScheduler(settings, self.store, self.engine)
         self._started = False
+        self._realtime_calls = 0
+        self._realtime_lock = threading.Lock()
 
     def start(self) -> None:
         if not self._started:
@@ -169,6 +174,21 @@ class BatchService:
                 raise ApiError(409, f"Cannot cancel a batch with status '{status}'.", code="batch_not_cancellable")
         self.scheduler.wake()
         return self.get_batch(batch_id)
+
+    # realtime -----------------------------------------------------------------------------
+
+    def answer(self, endpoint: str, body: dict[str, Any], faults: FaultInjector) -> EngineReply:
+        """One realtime request, answered by the same engine (and the same line faults) as batch lines."""
+        if body.get("stream"):
+            raise invalid("This server answers realtime requests whole; remove 'stream': true.", "stream")
+        if not isinstance(body.get("model"), str) or not body["model"]:
+            raise invalid("Missing required parameter: 'model'.", "model")
+        faults.delay()
+        with self._realtime_lock:
+            self._realtime_calls += 1
+            draw = self._realtime_calls
+        status = faults.failure_status("realtime", str(draw))  # each call draws afresh, as a retry would
+        return faults.failure(status) if status is not None else self.engine.execute(endpoint, body)
 
     def execution_counts(self) -> dict[str, int]:
         return self.store.execution_counts()

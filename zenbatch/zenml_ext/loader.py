@@ -22,6 +22,7 @@ from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle import advance
 from zenbatch.progress import LineProgress
 from zenbatch.providers.base import BatchProvider
+from zenbatch.zenml_ext import alerts
 from zenbatch.zenml_ext.input_rows import dataset_rows
 from zenbatch.zenml_ext.ledger import ArtifactLedger, save_segment, scope_of
 from zenbatch.zenml_ext.providers import provider_for
@@ -140,6 +141,7 @@ def advance_job_version(version_id: str) -> JobProgress:
         _link_to_model(saved, job)
         progress.results_version = str(saved.id)
         save_segment(job, collection.results)
+        alerts.post(alerts.collected(job, counts))
     if collection.final or _shape(job, provider) != before:
         state = save_artifact(job, name=JOB_ARTIFACT, tags=tags, materializer=BatchJobMaterializer)
         _link_to_model(state, job)

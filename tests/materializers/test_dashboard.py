@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.materializers.dashboard_kit import browser_page, dashboard_server, open_visualization
+from tests.materializers.dashboard_kit import HTML_FRAME, browser_page, dashboard_server, open_visualization
 
 pytestmark = pytest.mark.pipeline
 SHOTS = REPO / "test-outputs" / "dashboard"
@@ -29,6 +29,26 @@ def _shot(page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 20_000  # a rendered page, not a blank one
     return path
+
+
+def _fits(page, card, pictures: tuple[str, ...]) -> None:
+    """Every table row and every picture is shown whole, inside the card's frame at the dashboard's size."""
+    from playwright.sync_api import expect
+
+    frame = page.get_by_role("dialog").locator(HTML_FRAME).bounding_box()
+    assert frame is not None and frame["width"] > 400
+    for label in pictures:
+        picture = card.locator(f"svg[aria-label='{label}']")
+        expect(picture).to_be_visible()
+        box = picture.bounding_box()
+        assert box is not None and box["height"] > 40, label
+        assert frame["x"] - 1 <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1, f"{label} is cut off"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        picture.screenshot(path=str(SHOTS / f"{label.replace(' ', '_')}.png"))  # scrolled into view, as a user sees it
+    for row in card.locator("tr").all():
+        expect(row).to_be_attached()
+        box = row.bounding_box()
+        assert box is not None and box["height"] >= 12 and box["width"] > 0
 
 
 def _run_of(version) -> str:
@@ -50,6 +70,7 @@ def test_the_submit_run_shows_the_batch_job_card(dashboard, flow):
     expect(card.locator("h1")).to_have_text(f"Batch job {job.name}")
     expect(card.get_by_text(job.job_id).first).to_be_visible()
     expect(card.get_by_text(job.shards[0].batch_id or "no batch id").first).to_be_visible()
+    _fits(page, card, ("shard timeline",))
     _shot(page, "batch_job")
 
 
@@ -67,6 +88,7 @@ def test_the_loader_run_shows_the_batch_results_card(dashboard, flow):
     expect(card.get_by_text(f"{rows} rows, one per input row").first).to_be_visible()
     expect(card.get_by_text("Rows by status")).to_be_visible()
     expect(card.get_by_text("Sample answers")).to_be_visible()
+    _fits(page, card, ("estimated against actual",))
     _shot(page, "batch_results")
 
 
@@ -79,4 +101,5 @@ def test_the_evaluation_run_shows_the_evaluation_report_card(dashboard, flow):
     card = open_visualization(page, run_url, "evaluate_labels/outputs/step_output/evaluation_report")
     expect(card.get_by_text(f"{100 * report.accuracy:.1f}%").first).to_be_visible()
     expect(card.get_by_text("Confusion matrix (rows: truth, columns: predicted)")).to_be_visible()
+    _fits(page, card, ("confusion matrix", "truth against predicted"))
     _shot(page, "evaluation_report")

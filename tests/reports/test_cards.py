@@ -90,7 +90,55 @@ def test_evaluation_card_shows_metrics_and_the_confusion_matrix():
 
     assert "50.0%" in html and "66.7%" in html and "75.0%" in html
     assert "(invalid)" in html and "0.667" in html
-    assert html.count("<tr>") == 1 + 2 + 1 + 2  # per-class header + rows, matrix header + rows
+    assert html.count("<tr>") == 1 + 2  # the per-class table; the matrix is a picture
+    matrix = _svg(html, "confusion matrix")
+    assert matrix.count("<rect") == 6  # 2 truths x 3 predicted
+    assert "truth negative, predicted negative: 1 (50% of the row)" in matrix
+    assert "truth positive, predicted (invalid): 0 (0% of the row)" in matrix
+    assert "rgba(47,158,68," in matrix and "rgba(224,49,49," in matrix  # right in green, wrong in red
+    labels = _svg(html, "truth against predicted")
+    assert "negative, truth: 2" in labels and "negative, predicted: 2" in labels and "(invalid), predicted: 1" in labels
+
+
+def _svg(html: str, label: str) -> str:
+    """The inline picture labelled ``label``; it must be plain SVG, with no script."""
+    start = html.index(f"aria-label='{label}'")
+    picture = html[html.rindex("<svg", 0, start) : html.index("</svg>", start) + 6]
+    assert "<script" not in picture and "javascript:" not in picture
+    return picture
+
+
+def test_job_card_draws_each_shards_life_on_a_timeline():
+    now = time.time()
+    shards = [
+        JobShard(index=0, sha256="a", requests=3, batch_id="b0", status=ShardStatus.COMPLETED, submitted_at=now - 600, finished_at=now - 300),
+        JobShard(index=1, sha256="b", requests=3, batch_id="b1", status=ShardStatus.EXPIRED, submitted_at=now - 600, finished_at=now - 60),
+        JobShard(index=2, sha256="c", requests=1, batch_id="b2", status=ShardStatus.IN_PROGRESS, submitted_at=now - 50,
+                 attempt=2, homes=[1]),
+        JobShard(index=3, sha256="d", requests=3, status=ShardStatus.PENDING, deferred="the queue is full"),
+    ]  # fmt: skip
+    job = BatchJob(name="t", provider="openai", endpoint="/v1/chat/completions", batch_endpoint="/v1/chat/completions",
+                   model="m", pricing_model="m", workdir=".", shards=shards)  # fmt: skip
+
+    picture = _svg(render_job_card(job), "shard timeline")
+
+    assert "shard 0: completed, 5 min" in picture and "shard 1: expired, 9 min" in picture
+    assert "shard 2 (attempt 2): in_progress" in picture and "retry of shard 1" in picture
+    assert "shard 3: pending · waits" in picture and "stroke-dasharray" in picture  # not submitted: an outline
+    assert "#2f9e44" in picture and "#f08c00" in picture and "#1c7ed6" in picture
+
+
+def test_results_card_draws_the_actual_cost_and_tokens_against_the_estimate():
+    results = _results()
+    ok = results["status"] == "succeeded"
+    estimate = {"batch_cost": 0.0001, "currency": "USD", "prompt_tokens": 200, "output_tokens": 40}
+    html = render_results_card(summarize(results), part_statistics(results, ~ok)["error_codes"], results[ok], results[~ok], estimate)
+
+    picture = _svg(html, "estimated against actual")
+
+    assert "prompt tokens, estimated: 200" in picture and "prompt tokens, actual: 100" in picture
+    assert "output tokens, estimated: 40" in picture and "output tokens, actual: 12" in picture
+    assert "cost (batch), estimated: $0.0001" in picture and "50%" in picture
 
 
 def test_job_card_shows_how_long_an_azure_job_runs_and_flags_one_past_a_day():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zenbatch.reports.html import Raw, figures, number, page, section, table, text
+from zenbatch.reports.html import figures, number, page, section, table
+from zenbatch.reports.svg import heat_map, paired_bars
 
 
 def _share(value: float | None) -> str:
@@ -34,19 +35,19 @@ def render_evaluation_card(report: dict[str, Any], title: str = "Evaluation") ->
         section("Overall", headline),
         section("Per class", per_class),
         section("Confusion matrix (rows: truth, columns: predicted)", _confusion(report)),
+        section("Labels: truth against predicted", _distribution(report)),
     )
 
 
 def _confusion(report: dict[str, Any]) -> str:
     columns = list(report.get("confusion_columns") or report.get("labels", []))
-    matrix = report.get("confusion", [])
-    peak = max((max(row) for row in matrix if row), default=0) or 1
-    rows = []
-    for label, counts in zip(report.get("labels", []), matrix, strict=False):
-        cells = [Raw(f"<b>{text(label)}</b>")]
-        for position, count in enumerate(counts):
-            hit = position < len(columns) and columns[position] == label
-            colour = "47,158,68" if hit else "224,49,49"
-            cells.append(Raw(f"<span style='display:block;background:rgba({colour},{0.08 + 0.6 * count / peak:.2f});padding:2px 6px'>{count:,}</span>"))
-        rows.append(cells)
-    return table(["truth \\ predicted", *columns], rows, numeric=tuple(range(1, len(columns) + 1)))
+    return heat_map(list(report.get("labels", [])), columns, report.get("confusion", []))
+
+
+def _distribution(report: dict[str, Any]) -> str:
+    """How often each label is the truth, and how often it is predicted."""
+    columns = list(report.get("confusion_columns") or report.get("labels", []))
+    predicted = [sum(column) for column in zip(*report.get("confusion", []), strict=False)] or [0] * len(columns)
+    truth = {label: m.get("support", 0) for label, m in report.get("per_class", {}).items()}
+    pairs = [(label, float(truth.get(label, 0)), float(count), "") for label, count in zip(columns, predicted, strict=False)]
+    return paired_bars(pairs, "truth", "predicted")

@@ -9,7 +9,9 @@ from zenbatch.lifecycle.files import expiring
 from zenbatch.providers.factory import profile_of
 
 LONG_RUN_HOURS = 24.0
+MAX_TIMELINE = 60  # shards drawn on the timeline; the table lists them all
 from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
+from zenbatch.reports.svg import Span, timeline
 
 
 def _when(stamp: float | None) -> str:
@@ -24,6 +26,20 @@ def _too_long(job: BatchJob) -> list[str]:
         f"the job has run {job.age_hours():.1f} h and {job.provider} does not expire batches: they run until they finish or "
         f"are cancelled (zenbatch cancel {job.job_id}); provider.max_age_hours cancels them on its own"
     ]
+
+
+def _timeline(job: BatchJob) -> str:
+    """Each shard from its submission to its end (or now), a retry named by the shards it retries."""
+    spans = []
+    for s in job.shards:
+        note = f" · retry of shard {', '.join(map(str, s.homes))}" if s.attempt > 1 and s.homes else ""
+        if s.status.value == "pending" and s.deferred:
+            note += " · waits"
+        spans.append(Span(f"shard {s.index}" + (f" (attempt {s.attempt})" if s.attempt > 1 else ""), s.submitted_at,
+                          s.finished_at if s.status.is_terminal() else None, s.status.value, note))  # fmt: skip
+    return timeline(spans[:MAX_TIMELINE], time.time()) + (
+        f"<div class='legend'>the first {MAX_TIMELINE} of {len(spans):,} shards</div>" if len(spans) > MAX_TIMELINE else ""
+    )
 
 
 def render_job_card(job: BatchJob) -> str:
@@ -72,7 +88,7 @@ def render_job_card(job: BatchJob) -> str:
         subtitle,
         section("Needs attention", attention) if attention else "",
         section("Estimate", summary, note),
-        section("Shards", parts_bar(statuses), shards),
+        section("Shards", parts_bar(statuses), _timeline(job), shards),
         section("Validation errors", table(["shard", "line", "code", "message"], problems)) if problems else "",
         section("Provider calls", f"<div class='legend'>{calls}</div>"),
     )

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from zenbatch.reports.html import Raw, clip, figures, money, number, page, parts_bar, section, table, text
+from zenbatch.reports.svg import paired_bars
 from zenbatch.results import FAILED, MISSING, SUCCEEDED
 
 
@@ -34,7 +35,11 @@ def render_results_card(summary: dict[str, Any], codes: dict[str, int], answers:
         "Batch results",
         f"{number(summary.get('rows'))} rows, one per input row{text(versus)}",
         section("Rows by status", status, retry),
-        section("Tokens and cost", numbers),
+        section("Tokens and cost", numbers, paired_bars([
+            ("cost (batch)", estimated, actual, "money"),
+            ("prompt tokens", estimate.get("prompt_tokens"), summary.get("prompt_tokens"), ""),
+            ("output tokens", estimate.get("output_tokens"), summary.get("completion_tokens"), ""),
+        ])),  # fmt: skip
         section("Errors by code", _error_codes(codes)),
         section("Sample answers", _samples(answers, ["custom_id", "content", "finish_reason", "completion_tokens"])),
         section("Sample failures", _samples(failures, ["custom_id", "status", "status_code", "error_code", "error_message"])),

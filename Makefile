@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_ENABLE_RICH_TRACEBACK := false
 
-.PHONY: install browser demo test rehearsal bench clean
+.PHONY: install browser demo test lint rehearsal bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ browser:
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the dashboard tests"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+test: install browser lint
 	ZENBATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+
+# Style (ruff) over the whole tree, and types (mypy, strict) over the library: part of `make test`.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # The whole flow on a remote-shaped stack: ZenML server, S3 (moto), each step its own process.
 rehearsal: install

@@ -12,6 +12,6 @@ from pipelines.reviews import reviews_pipeline
 from zenbatch.zenml_ext.runs import submit_job
 
 if __name__ == "__main__":
-    job = submit_job(*(sys.argv[1:3] + [None, None])[:2])
+    job = submit_job(*[*sys.argv[1:3], None, None][:2])
     config = Path(__file__).parent / "configs" / "reviews.yaml"
     reviews_pipeline.with_options(config_path=str(config))(job=job)

@@ -28,5 +28,6 @@ def timer():
 
 
 def sample_texts(n: int) -> list[str]:
-    words = "the battery screen delivery works great terrible fine price camera sound arrived late early quickly".split()
+    words = ["the", "battery", "screen", "delivery", "works", "great", "terrible", "fine", "price", "camera", "sound",
+             "arrived", "late", "early", "quickly"]  # fmt: skip
     return [f"Review {i}: " + " ".join(words[(i * 7 + k) % len(words)] for k in range(8 + i % 9)) for i in range(n)]

@@ -15,11 +15,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import peak_rss_mb, report, sample_texts, timer  # noqa: E402
-from zenbatch.providers.profile import Dialect  # noqa: E402
-from zenbatch.requests import build_requests  # noqa: E402
-from zenbatch.shards import plan_shards  # noqa: E402
-from zenbatch.templates import RequestTemplate  # noqa: E402
+from bench._common import peak_rss_mb, report, sample_texts, timer
+from zenbatch.providers.profile import Dialect
+from zenbatch.requests import build_requests
+from zenbatch.shards import plan_shards
+from zenbatch.templates import RequestTemplate
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 BASELINE_ROWS = min(ROWS, 100_000)

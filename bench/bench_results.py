@@ -20,9 +20,9 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import peak_rss_mb, report, sample_texts, timer  # noqa: E402
-from zenbatch.pricing import PriceTable  # noqa: E402
-from zenbatch.results import ResultParser, join_results  # noqa: E402
+from bench._common import peak_rss_mb, report, sample_texts, timer
+from zenbatch.pricing import PriceTable
+from zenbatch.results import ResultParser, join_results
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 BASELINE_ROWS = min(ROWS, 200_000)

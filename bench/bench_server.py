@@ -23,7 +23,7 @@ from openai import OpenAI
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 
-from zenbatch.server import LocalBatchServer  # noqa: E402
+from zenbatch.server import LocalBatchServer
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 TOPICS = ["the sea", "a mountain village", "an old clock", "a lost key", "the first snow", "a lighthouse",

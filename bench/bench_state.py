@@ -28,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 ROOT = Path(tempfile.mkdtemp(prefix="zenbatch-state-"))
 ENV = {**os.environ, "ZENML_ANALYTICS_OPT_IN": "false", "ZENML_CONFIG_PATH": str(ROOT / "zenml"),

@@ -9,10 +9,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import report, sample_texts, timer  # noqa: E402
-from zenbatch.requests import build_requests  # noqa: E402
-from zenbatch.templates import RequestTemplate  # noqa: E402
-from zenbatch.tokens import TokenCounter  # noqa: E402
+from bench._common import report, sample_texts, timer
+from zenbatch.requests import build_requests
+from zenbatch.templates import RequestTemplate
+from zenbatch.tokens import TokenCounter
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 

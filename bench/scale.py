@@ -91,7 +91,7 @@ def _free_port() -> int:
 
 
 def _epoch(moment: dt.datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def _start_server(folder: Path, port: int, shard_rows: int, *options: str) -> subprocess.Popen:
@@ -115,7 +115,7 @@ def _start_server(folder: Path, port: int, shard_rows: int, *options: str) -> su
 
 def write_rows(path: Path, rows: int) -> int:
     """The job's dataset (``row_id``, ``text``), written as Parquet a chunk at a time; returns its bytes."""
-    words = "battery screen delivery works great terrible fine price camera sound arrived late".split()
+    words = ["battery", "screen", "delivery", "works", "great", "terrible", "fine", "price", "camera", "sound", "arrived", "late"]
     schema = pa.schema([("row_id", pa.string()), ("text", pa.string())])
     with pq.ParquetWriter(path, schema) as writer:
         for start in range(0, rows, 100_000):
@@ -161,7 +161,7 @@ def run_scale(folder: Path, rows: int = 200_000, shard_rows: int = 50_000, loade
             submitted = run_submit(str(folder / "job.yaml"), provider_config=str(folder / "provider.yaml"))
             job_id = str(submitted.steps["submit_batch"].run_metadata["job_id"])
             schedule = run_loader(name=f"scale-loader-{job_id}", interval_seconds=loader_interval,
-                                  end_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=20))  # fmt: skip
+                                  end_time=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=20))  # fmt: skip
         wall = time.time() - started
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
         batches = client.batches.list(limit=100).data

@@ -28,7 +28,7 @@ def test_column_ids_are_made_safe_without_collisions():
 
 
 def test_column_ids_report_missing_duplicate_and_too_long():
-    ids, problems = custom_ids.from_column(pd.Series(["a", None, "a", "x" * 80]), "id")
+    _, problems = custom_ids.from_column(pd.Series(["a", None, "a", "x" * 80]), "id")
     codes = {(p.code, p.row) for p in problems}
     assert ("missing_id", 1) in codes
     assert ("duplicate_custom_id", 2) in codes

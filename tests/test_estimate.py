@@ -1,10 +1,10 @@
 import pytest
 
+from tests.helpers import read_lines
 from zenbatch.config import JobConfig
 from zenbatch.errors import BudgetExceededError, ConfigError, InputValidationError
 from zenbatch.estimate import estimate_job
 from zenbatch.tokens import TokenCounter
-from tests.helpers import read_lines
 
 
 def job(tmp_path, rows, **extra):

@@ -4,11 +4,11 @@ import orjson
 import pandas as pd
 import pytest
 
+from tests.helpers import results_table
 from zenbatch.defaults import sample_dataset
 from zenbatch.errors import ConfigError
 from zenbatch.evaluation import EvaluationReport, evaluate
 from zenbatch.labeling import LabelConfig, label_results
-from tests.helpers import results_table
 
 SAMPLE = sample_dataset()
 LABELS = ["positive", "negative", "neutral"]

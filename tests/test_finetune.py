@@ -3,6 +3,7 @@ import orjson
 import pandas as pd
 import pytest
 
+from tests.helpers import chat_template, read_lines, results_table, reviews
 from zenbatch.defaults import config_path, sample_dataset
 from zenbatch.errors import ConfigError, DatasetError, InputValidationError
 from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
@@ -10,7 +11,6 @@ from zenbatch.labeling import LabelConfig, label_results
 from zenbatch.requests import build_requests
 from zenbatch.templates import RequestTemplate, load_yaml
 from zenbatch.tokens import TokenCounter
-from tests.helpers import chat_template, read_lines, results_table, reviews
 
 LABELS = ["positive", "negative", "neutral"]
 CORRECT_AS_JSON = FinetuneConfig(only_correct=True, truth_column="label", assistant="label_json", label_field="sentiment", validation_fraction=0)
@@ -48,7 +48,8 @@ def test_only_succeeded_valid_correct_rows_become_examples_and_the_rest_are_coun
 
 def test_when_no_row_can_become_an_example_the_error_says_why_each_was_left_out():
     frame, requests = labeled([*sentiments("awful", "negative"), None], ["positive", "positive", "neutral"])
-    with pytest.raises(InputValidationError, match=r"no row can become an example \(1 invalid label, 1 label differs from the truth, 1 request missing\).*only_correct: false"):
+    nothing = r"no row can become an example \(1 invalid label, 1 label differs from the truth, 1 request missing\).*only_correct: false"
+    with pytest.raises(InputValidationError, match=nothing):
         build_finetune(frame, requests, CORRECT_AS_JSON)
 
 

@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from tests.helpers import http_error_line, output_line, results_table
 from zenbatch.defaults import sample_dataset
 from zenbatch.errors import ConfigError
 from zenbatch.labeling import LabelConfig, label_results, label_view
-from tests.helpers import http_error_line, output_line, results_table
 
 SAMPLE = sample_dataset()
 SENTIMENT = LabelConfig(field="sentiment", labels=["positive", "negative", "neutral"])

@@ -4,12 +4,11 @@ import orjson
 import pandas as pd
 import pytest
 
-from zenbatch.providers import azure
-from zenbatch.providers.profile import Dialect
+from tests.helpers import chat_template, reviews
 from zenbatch.errors import InputValidationError
+from zenbatch.providers import azure
 from zenbatch.requests import build_requests
 from zenbatch.templates import RequestTemplate
-from tests.helpers import chat_template, reviews
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -65,7 +64,8 @@ def test_embeddings_responses_and_completions_bodies():
     frame = reviews(1)
     embed = RequestTemplate(model="text-embedding-3-small", endpoint="/v1/embeddings", text_column="text")
     assert lines_of(build_requests(frame, embed))[0]["body"] == {"model": "text-embedding-3-small", "input": "review number 0"}
-    responses = chat_template(endpoint="/v1/responses", parameters={"max_output_tokens": 16}, json_schema={"name": "a", "schema": {"type": "object", "additionalProperties": False}})
+    schema = {"name": "a", "schema": {"type": "object", "additionalProperties": False}}
+    responses = chat_template(endpoint="/v1/responses", parameters={"max_output_tokens": 16}, json_schema=schema)
     body = lines_of(build_requests(frame, responses))[0]["body"]
     assert body["instructions"] == "Label the sentiment."
     assert body["input"] == [{"role": "user", "content": "Review: review number 0"}]

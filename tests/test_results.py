@@ -2,10 +2,10 @@ import orjson
 import pandas as pd
 import pytest
 
+from tests.helpers import http_error_line, never_ran_line, output_line
 from zenbatch.errors import ResultsError
 from zenbatch.pricing import PriceTable
 from zenbatch.results import _OUTCOME_FIELDS, ResultParser, _outcome, is_retryable, join_results, summarize
-from tests.helpers import http_error_line, never_ran_line, output_line
 
 
 def parse(lines, structured=False):
@@ -77,8 +77,10 @@ def test_truncated_file_names_the_line():
 
 def test_responses_and_embeddings_bodies():
     response = {"object": "response", "status": "completed", "output": [{"type": "message", "content": [{"type": "output_text", "text": "hi"}]}],
-                "usage": {"input_tokens": 7, "output_tokens": 1, "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 3}}}
-    embedding = {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}], "usage": {"prompt_tokens": 2, "total_tokens": 2}}
+                "usage": {"input_tokens": 7, "output_tokens": 1, "input_tokens_details": {"cached_tokens": 0},
+                          "output_tokens_details": {"reasoning_tokens": 3}}}
+    embedding = {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                 "usage": {"prompt_tokens": 2, "total_tokens": 2}}
     lines = [orjson.dumps({"custom_id": cid, "response": {"status_code": 200, "body": body}, "error": None})
              for cid, body in (("r", response), ("e", embedding))]  # fmt: skip
     frame = parse(lines).set_index("custom_id")

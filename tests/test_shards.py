@@ -2,12 +2,12 @@ import hashlib
 
 import pytest
 
-from zenbatch.providers.profile import ProviderLimits
+from tests.helpers import chat_template, read_lines, reviews
 from zenbatch.errors import InputValidationError, LimitError
+from zenbatch.providers.profile import ProviderLimits
 from zenbatch.requests import build_requests
 from zenbatch.shards import plan_shards
 from zenbatch.tokens import TokenCounter
-from tests.helpers import chat_template, read_lines, reviews
 
 
 def plan(frame, limits, **kwargs):

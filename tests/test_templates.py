@@ -1,8 +1,8 @@
 import pytest
 
+from tests.helpers import chat_template
 from zenbatch.errors import ConfigError
 from zenbatch.templates import RequestTemplate, template_fields
-from tests.helpers import chat_template
 
 
 def test_template_lists_the_columns_it_reads():

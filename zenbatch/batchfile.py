@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from zenbatch.bodies import check_body
-from zenbatch.providers.profile import Dialect
 from zenbatch.errors import DatasetError, InputValidationError, Problem
+from zenbatch.providers.profile import Dialect
 from zenbatch.requests import RequestChunk
 from zenbatch.templates import DEFAULT_OUTPUT_TOKENS, ENDPOINTS
 from zenbatch.tokens import TokenCounter
@@ -107,15 +108,16 @@ def read_batch_file(
         yield RequestChunk(start, ids, lines, tokens, outputs)
 
 
-def peek_batch_file(path: str | Path) -> tuple[str | None, str | None, dict]:
+def peek_batch_file(path: str | Path) -> tuple[str | None, str | None, dict[str, Any]]:
     """The url, model and body of the first parsable line: the tokenizer, limits and parameters of the file."""
     record = _first_record(path)
-    body = record.get("body") if isinstance(record.get("body"), dict) else {}
+    found = record.get("body")
+    body: dict[str, Any] = found if isinstance(found, dict) else {}
     url, model = record.get("url"), body.get("model")
     return (url if isinstance(url, str) else None, model if isinstance(model, str) else None, body)
 
 
-def _first_record(path: str | Path) -> dict:
+def _first_record(path: str | Path) -> dict[str, Any]:
     with Path(path).open("rb") as handle:
         for raw in handle:
             try:
@@ -127,7 +129,7 @@ def _first_record(path: str | Path) -> dict:
     return {}
 
 
-def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[str, int], unchecked: frozenset[str]) -> dict | None:
+def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[str, int], unchecked: frozenset[str]) -> dict[str, Any] | None:
     def problem(message: str, code: str, custom_id: str | None = None) -> None:
         summary.problems.append(Problem(message, code, line=number, custom_id=custom_id))
 
@@ -175,7 +177,8 @@ def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[s
     return record
 
 
-def _line_style(record: dict, raw: bytes, number: int, dialect: Dialect, rewrite: bool, summary: BatchFileSummary) -> tuple[dict, bytes]:
+def _line_style(record: dict[str, Any], raw: bytes, number: int, dialect: Dialect, rewrite: bool,
+                summary: BatchFileSummary) -> tuple[dict[str, Any], bytes]:  # fmt: skip
     """The line as the provider expects it: checked, or rewritten when asked; refused when the provider would."""
     url, model = record.get("url"), (record.get("body") or {}).get("model")
     if not isinstance(url, str) or not isinstance(model, str):
@@ -199,21 +202,22 @@ def _line_style(record: dict, raw: bytes, number: int, dialect: Dialect, rewrite
     return record, raw
 
 
-def _has_images(body: dict) -> bool:
+def _has_images(body: dict[str, Any]) -> bool:
     """The body carries an image input (chat ``image_url`` or responses ``input_image`` parts)."""
-    for message in body.get("messages") or (body.get("input") if isinstance(body.get("input"), list) else []):
+    given = body.get("input")
+    for message in body.get("messages") or (given if isinstance(given, list) else []):
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") in ("image_url", "input_image") for p in content):
             return True
     return False
 
 
-def _output_tokens(url: str, body: dict, expected: int | None) -> int:
+def _output_tokens(url: str, body: dict[str, Any], expected: int | None) -> int:
     if url.endswith("/embeddings") or url.endswith("/moderations"):
         return 0
     if expected is not None:
         return expected
     for key in _OUTPUT_KEYS:
-        if isinstance(body.get(key), int):
-            return body[key]
+        if isinstance(value := body.get(key), int):
+            return value
     return DEFAULT_OUTPUT_TOKENS

@@ -42,7 +42,7 @@ class LocalFiles:
 
     @staticmethod
     def open(path: str, mode: str = "r") -> IO[Any]:
-        return open(path, mode)  # noqa: SIM115 - the caller closes it
+        return open(path, mode)
 
     @staticmethod
     def exists(path: str) -> bool:
@@ -178,10 +178,10 @@ class CountedFile:
 
     def write(self, data: bytes) -> int:
         self.bytes += len(data)
-        return self.handle.write(data)
+        return int(self.handle.write(data))
 
     def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
+        data: bytes = self.handle.read(size)
         self.bytes += len(data)
         if self.traffic is not None:
             self.traffic.read += len(data)

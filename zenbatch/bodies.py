@@ -148,10 +148,7 @@ def _path(loc: tuple[Any, ...], body: Any) -> tuple[tuple[Any, ...], tuple[tuple
     current = body
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-            path.append(part)
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and part in current) or (isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)):
             current = current[part]
             path.append(part)
         elif last and isinstance(current, dict):  # a missing or unknown key
@@ -174,7 +171,8 @@ def _branch(located: list[Any]) -> list[Any]:
         branches: dict[str, list[Any]] = {}
         for item in at_union:
             branches.setdefault(item[0][1][0][1], []).append(item)
-        def score(branch: list[Any]) -> tuple[int, bool, int]:  # deepest match, discriminator matched, fewest errors
+
+        def score(branch: list[Any], depth: int = depth) -> tuple[int, bool, int]:  # deepest match, discriminator matched, fewest
             return max(len(path) for (path, _), _ in branch), not _mismatched(branch, depth), -len(branch)
 
         best = max(branches.values(), key=score)

@@ -86,6 +86,6 @@ def take(column: pd.Series, rows: np.ndarray, fill_value: Any = None) -> Any:
 def objects_at(column: pd.Series, rows: np.ndarray) -> np.ndarray:
     """The values of ``column`` at ``rows`` as objects, None where a row is -1 and for the NA of a typed column."""
     values = column.to_numpy() if column.dtype == object else column.to_numpy(dtype=object, na_value=None)
-    taken = pd.api.extensions.take(values, rows, allow_fill=True)
+    taken: np.ndarray = pd.api.extensions.take(values, rows, allow_fill=True)
     taken[rows < 0] = None
     return taken

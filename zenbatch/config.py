@@ -15,9 +15,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from zenbatch.errors import ConfigError
+from zenbatch.pricing import PriceTable
 from zenbatch.providers.factory import profile_of
 from zenbatch.providers.profile import EXPIRY_RANGE, Dialect, FilePolicy, Profile, ProviderKind, ProviderLimits
-from zenbatch.pricing import PriceTable
 from zenbatch.templates import RequestTemplate, from_mapping, load_yaml
 
 
@@ -193,7 +193,8 @@ class ProviderConfig(BaseModel):
 @cache
 def queue_table() -> dict[str, Any]:
     """The documented queue limits by usage tier (``zenbatch/data/queue_limits.yaml``)."""
-    return yaml.safe_load(resources.files("zenbatch.data").joinpath("queue_limits.yaml").read_text(encoding="utf-8"))
+    table: dict[str, Any] = yaml.safe_load(resources.files("zenbatch.data").joinpath("queue_limits.yaml").read_text(encoding="utf-8"))
+    return table
 
 
 def _overrides(model: type[BaseModel], base: BaseModel, value: dict[str, Any], what: str, hint: str) -> BaseModel:

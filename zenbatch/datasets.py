@@ -62,7 +62,7 @@ def _fetch(uri: str) -> bytes:
         import fsspec
 
         with fsspec.open(uri, "rb") as handle:
-            return handle.read()
+            return bytes(handle.read())
     except ImportError:
         raise DatasetError(f"{uri}: reading {scheme}:// objects needs {package}: `pip install '{extra}'`") from None
     except ValueError as exc:  # fsspec: "Protocol not known"

@@ -11,11 +11,11 @@ from pydantic import BaseModel
 from zenbatch.batchfile import BatchFileSummary, peek_batch_file, read_batch_file
 from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
-from zenbatch.providers.profile import Dialect
 from zenbatch.errors import ConfigError, LimitError
 from zenbatch.ledger import Split
 from zenbatch.pricing import Cost, ModelPrice, PriceTable, check_budget, cost_of
 from zenbatch.progress import Progress, silent
+from zenbatch.providers.profile import Dialect
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
 from zenbatch.shards import Shard, ShardPlan, plan_shards
 from zenbatch.tokens import TokenCounter

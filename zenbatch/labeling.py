@@ -65,7 +65,8 @@ class LabelConfig(BaseModel):
             if any(not key for key in keys):
                 raise ConfigError("labeling: `labels` holds an empty label")
             if len(set(keys)) < len(keys):
-                raise ConfigError(f"labeling: `labels` {self.labels} repeats a label (compared {'' if self.case_sensitive else 'ignoring case, '}stripped)")
+                compared = "" if self.case_sensitive else "ignoring case, "
+                raise ConfigError(f"labeling: `labels` {self.labels} repeats a label (compared {compared}stripped)")
         if self.column in (VALID_COLUMN, PROBLEM_COLUMN):
             raise ConfigError(f"labeling: `column` cannot be {self.column!r}: that column is written too")
         return self
@@ -151,6 +152,8 @@ def label_results(results: pd.DataFrame, config: LabelConfig) -> LabeledResults:
         return by_value[value]
 
     labels: list[str | None] = []
+    label: str | None
+    problem: str | None
     problems: list[str | None] = []
     for status, content, parsed, reason, code in zip(results["status"].tolist(), results["content"].tolist(), parsed_answers, finish, error_codes):
         if status != SUCCEEDED:

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from typing import Protocol
-
 from pathlib import Path
+from typing import Any, Protocol
 
 import orjson
 import pandas as pd
@@ -40,7 +39,7 @@ def request_key(line: bytes) -> str:
     return key_of(orjson.loads(line))
 
 
-def key_of(record: dict) -> str:
+def key_of(record: dict[str, Any]) -> str:
     """The key of a parsed request line."""
     body = orjson.dumps(record.get("body"), option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(str(record.get("url", "")).encode() + b"\n" + body, digest_size=16).hexdigest()
@@ -136,13 +135,14 @@ class Split:
         answers = self.ledger.answers(keys)
         known = set(answers.index)
         flights = self.ledger.in_flight([k for k in keys if k not in known])
-        keep, aside = [], []
+        keep: list[int] = []
+        aside: list[int] = []
         for i, key in enumerate(keys):
             (aside if key in known or key in flights else keep).append(i)
         aside_keys = [keys[i] for i in aside]
         reused = [key in known for key in aside_keys]
         found = answers.reindex(aside_keys)  # one lookup for the chunk (NaN for a waiting row)
-        columns: dict[str, list[object]] = {
+        columns: dict[str, list[Any]] = {
             "position": [chunk.start + i for i in aside], "custom_id": [chunk.custom_ids[i] for i in aside],
             "request_key": aside_keys, "source": [REUSED if r else WAITING for r in reused],
             **{column: _texts(found[column]) for column in ("job_id", "batch_id", "part")},

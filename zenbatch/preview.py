@@ -9,6 +9,7 @@ created.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import orjson
 import pandas as pd
@@ -75,7 +76,7 @@ def preview(config: JobConfig, provider: BatchProvider, *, rows: int = DEFAULT_R
     )  # fmt: skip
 
 
-def _as_output_line(custom_id: str, status: int, body: dict) -> bytes:
+def _as_output_line(custom_id: str, status: int, body: dict[str, Any]) -> bytes:
     """A realtime answer written as a batch output line (a refusal as its error line), so it parses the same way."""
     return orjson.dumps({"custom_id": custom_id, "response": {"status_code": status, "body": body}, "error": None})
 

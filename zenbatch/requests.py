@@ -17,8 +17,8 @@ import orjson
 import pandas as pd
 
 from zenbatch import custom_ids, images
-from zenbatch.providers.profile import Dialect
 from zenbatch.errors import InputValidationError, Problem
+from zenbatch.providers.profile import Dialect
 from zenbatch.templates import RequestTemplate, template_fields
 from zenbatch.tokens import TokenCounter
 
@@ -111,7 +111,8 @@ class RequestSet:
         template = self.template
         frame = self.frame.iloc[start:stop]
         if template.text_column:
-            return frame[template.text_column].tolist()
+            texts: list[Any] = frame[template.text_column].tolist()
+            return texts
         texts = render_texts(frame, template.user_template or "")
         if template.endpoint == "/v1/completions" and template.system_prompt:
             texts = [f"{template.system_prompt}\n\n{t}" for t in texts]

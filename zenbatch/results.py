@@ -186,7 +186,7 @@ class _Rows:
             add_reasoning(reasoning)
         return number - first + 1
 
-    def _add_other(self, custom_id: str, record: dict, structured: bool, where: str) -> None:
+    def _add_other(self, custom_id: str, record: dict[str, Any], structured: bool, where: str) -> None:
         outcome = _outcome(record, structured)
         if outcome is None:
             raise ResultsError(f"{where}: custom_id {custom_id!r} has neither response nor error")
@@ -217,7 +217,7 @@ class _Rows:
         return columns.frame({name: made[name] for name in _FRAME_COLUMNS})
 
 
-def _outcome(record: dict, structured: bool) -> tuple | None:
+def _outcome(record: dict[str, Any], structured: bool) -> tuple[Any, ...] | None:
     """One line's fields in _OUTCOME_FIELDS order."""
     response = record.get("response")
     error = record.get("error")
@@ -255,7 +255,7 @@ def _outcome(record: dict, structured: bool) -> tuple | None:
             status_code, None, None, False)  # fmt: skip
 
 
-def _content(body: dict) -> tuple[str | None, str | None, list[float] | None]:
+def _content(body: dict[str, Any]) -> tuple[str | None, str | None, list[float] | None]:
     """(text, finish_reason, embedding) of a response body of any batch endpoint."""
     choices = body.get("choices")
     if choices:
@@ -364,13 +364,13 @@ def _outcomes_at(outcomes: pd.DataFrame, rows: np.ndarray) -> dict[str, Any]:
 def actual_cost(frame: pd.DataFrame, table: PriceTable | None, model: str | None) -> np.ndarray:
     """Each row's cost at the batch price (NaN when the model has no price)."""
     price = table.price(model) if table is not None and model else None
-    if price is None:
+    if price is None or table is None:
         return np.full(len(frame), np.nan)
     prompt = frame["prompt_tokens"].to_numpy(dtype="float64")
     cached = np.minimum(frame["cached_tokens"].to_numpy(dtype="float64"), prompt)
     completion = frame["completion_tokens"].to_numpy(dtype="float64")
     cached_price = price.cached_input if price.cached_input is not None else price.input
-    realtime = ((prompt - cached) * price.input + cached * cached_price + completion * price.output) / 1_000_000
+    realtime: np.ndarray = ((prompt - cached) * price.input + cached * cached_price + completion * price.output) / 1_000_000
     return realtime * table.batch_discount
 
 
@@ -378,7 +378,7 @@ def summarize(results: pd.DataFrame) -> dict[str, Any]:
     """Counts by status, tokens and cost of a results table."""
     counts = results["status"].value_counts()
     return {
-        "rows": int(len(results)),
+        "rows": len(results),
         "succeeded": int(counts.get(SUCCEEDED, 0)),
         "failed": int(counts.get(FAILED, 0)),
         "missing": int(counts.get(MISSING, 0)),

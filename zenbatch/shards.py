@@ -17,11 +17,12 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import BaseModel
 
-from zenbatch.providers.profile import ProviderLimits
 from zenbatch.errors import InputValidationError, LimitError, Problem
+from zenbatch.providers.profile import ProviderLimits
 from zenbatch.requests import RequestChunk
 
 SHARD_NAME = "shard-{index:04d}.jsonl"
@@ -90,7 +91,7 @@ class _Writer:
         self.current: Shard | None = None
         self.pending: list[bytes] = []
         self.digest = hashlib.sha256()
-        self.handle = None
+        self.handle: BinaryIO | None = None
 
     def open(self, row: int, custom_id: str) -> Shard:
         self.current = Shard(index=len(self.shards), first_row=row, first_custom_id=custom_id)
@@ -222,7 +223,7 @@ def plan_shards(
             raise InputValidationError(problems, source)
         if not writer.shards and not allow_empty:
             raise InputValidationError([Problem("there are no requests", "empty_file")], source)
-        if staging is not None:
+        if staging is not None and out_dir is not None:
             _publish(writer.shards, staging, out_dir)
     finally:
         if writer.handle is not None:

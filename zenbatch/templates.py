@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zenbatch.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
 
 Endpoint = Literal["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/v1/completions"]
 ENDPOINTS: tuple[str, ...] = Endpoint.__args__  # type: ignore[attr-defined]
@@ -214,8 +216,8 @@ class RequestTemplate(BaseModel):
         if self.expected_output_tokens is not None:
             return self.expected_output_tokens
         for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
-            if isinstance(self.parameters.get(key), int):
-                return self.parameters[key]
+            if isinstance(value := self.parameters.get(key), int):
+                return value
         # Without a cap the reply length is unknown; assume a short answer and say so.
         return DEFAULT_OUTPUT_TOKENS
 
@@ -266,7 +268,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def from_mapping(model: type[BaseModel], data: dict[str, Any], where: str) -> Any:
+def from_mapping(model: type[M], data: dict[str, Any], where: str) -> M:
     """Validate a mapping into a model, naming the file and each bad key on failure."""
     from pydantic import ValidationError
 
@@ -287,7 +289,7 @@ def _error_text(model: type[BaseModel], err: Any) -> str:
     return str(err["msg"]).removeprefix("Value error, ")
 
 
-def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The field names of the model found at ``loc`` below ``model`` (empty when not a model)."""
     current: type[BaseModel] | None = model
     for part in loc:

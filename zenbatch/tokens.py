@@ -8,6 +8,7 @@ and 3 for the reply's priming.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -46,7 +47,7 @@ def encoding_for_model(model: str) -> tuple[str, bool]:
 
 
 @lru_cache(maxsize=8)
-def _tokenizer(encoding: str):
+def _tokenizer(encoding: str) -> Any:
     from bpe_openai import _bindings
 
     try:
@@ -68,7 +69,7 @@ class TokenCounter:
             self.exact = True
         self.model = model
         self.encoding = encoding
-        self._count = _tokenizer(encoding).count
+        self._count: Callable[[str], int] = _tokenizer(encoding).count
 
     def count(self, text: str) -> int:
         """Tokens of one text, special-token markers counted as plain text."""

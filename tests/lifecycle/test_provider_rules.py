@@ -32,7 +32,7 @@ def test_a_job_past_its_max_age_is_cancelled_and_what_finished_is_kept(server_fa
     while job.age_hours() * 3600 < 0.6 and time.monotonic() < deadline:
         time.sleep(0.05)
 
-    outcome, collection = run_until_done(job, provider, save=kit.save_to("old"), inputs=frame, poll_interval=0.05, timeout=60)
+    _, collection = run_until_done(job, provider, save=kit.save_to("old"), inputs=frame, poll_interval=0.05, timeout=60)
 
     results = collection.results.to_pandas()
     assert job.cancelled and collection.final and len(results) == 40

@@ -50,7 +50,7 @@ def test_a_reused_batch_that_already_finished_is_collected_not_run_again(kit, tm
     assert provider.calls["delete_file"] == 2  # its input and output files: collected, stored, deleted
     again, _ = kit.job(6, name="b")  # the same job prepared again, its first state lost after it finished
 
-    outcome, collection = run_until_done(again.keep_in(blobs), provider, save=kit.save_to("b"), inputs=frame,
+    _, collection = run_until_done(again.keep_in(blobs), provider, save=kit.save_to("b"), inputs=frame,
                                          poll_interval=0.05, timeout=30)  # fmt: skip
 
     assert set(collection.results.to_pandas()["status"]) == {"succeeded"}

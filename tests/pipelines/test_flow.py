@@ -5,7 +5,6 @@ fine-tuning data.
 
 from __future__ import annotations
 
-
 import orjson
 import pytest
 
@@ -80,7 +79,8 @@ def test_a_job_s_artifacts_are_linked_to_one_model_version(flow):
     reference = results.run_metadata["model_version"]
     name, _, version = reference.partition(":")
     model_version = Client().get_model_version(name, version)
-    linked = {link.artifact_version.artifact.name for link in Client().list_model_version_artifact_links(model_version_id=model_version.id, size=100).items}
+    links = Client().list_model_version_artifact_links(model_version_id=model_version.id, size=100).items
+    linked = {link.artifact_version.artifact.name for link in links}
     assert {"batch_job", "batch_results", "labeled_dataset", "evaluation_report", "finetune_dataset"} <= linked
 
 

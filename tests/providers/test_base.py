@@ -77,7 +77,8 @@ def test_redaction_hides_keys_and_tokens_but_not_the_words_of_a_hint():
 
 def test_unknown_status_keeps_the_job_and_says_what_to_do():
     provider = provider_with(lambda request: httpx2.Response(200, json=batch_json(status="paused_by_provider")))
-    with pytest.raises(JobStateError, match="batch batch_1: the provider reported an unknown batch status .paused_by_provider.; the job state is kept"):
+    unknown = "batch batch_1: the provider reported an unknown batch status .paused_by_provider.; the job state is kept"
+    with pytest.raises(JobStateError, match=unknown):
         provider.retrieve("batch_1")
 
 

@@ -101,7 +101,7 @@ class Scenario:
         """The scheduled loader until it pauses itself (or the deadline passes)."""
         from zenbatch.zenml_ext.schedules import run_loader
 
-        deadline = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=LOADER_DEADLINE)
+        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=LOADER_DEADLINE)
         run_loader(name=f"{self.name}-loader", interval_seconds=1, end_time=deadline)
 
     def cli(self, *args: str) -> subprocess.Popen:

@@ -137,11 +137,11 @@ def test_a_submit_schedule_over_a_growing_dataset_sends_each_row_once(scenario):
     try:
         job = JobConfig.from_yaml(s.job, provider=s.provider)
         run_submit_schedule(job, name="nightly-submit", interval_seconds=8,
-                            end_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=20))  # fmt: skip
+                            end_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=20))  # fmt: skip
     finally:
         stop.set()
         grower.join()
-    run_loader(name="nightly-loader", interval_seconds=1, end_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=120))
+    run_loader(name="nightly-loader", interval_seconds=1, end_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120))
 
     counts = s.server.execution_counts()
     assert len(counts) == 200 and set(counts.values()) == {1}  # 100, then 50 and 50 new: each row answered once

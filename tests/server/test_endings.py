@@ -6,9 +6,9 @@ import openai
 import pytest
 
 from tests.server.conftest import openai_client
+from tests.server.kit import chat_file, read_jsonl, submit, wait_for, wait_for_counts
 from zenbatch.server.faults import FaultInjector
 from zenbatch.server.settings import FaultSettings
-from tests.server.kit import chat_file, read_jsonl, submit, wait_for, wait_for_counts
 
 
 def test_injected_failures_become_error_lines_with_the_http_error_shape(make_server):

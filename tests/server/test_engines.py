@@ -84,13 +84,14 @@ class _Upstream(BaseHTTPRequestHandler):
     calls: Counter = Counter()
     auth: list[str] = []
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         body = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))
         text = body["messages"][-1]["content"]
         type(self).calls[text] += 1
         type(self).auth.append(self.headers.get("Authorization", ""))
         if text == "flaky" and self.calls[text] == 1:
-            return self._send(429, {"error": {"message": "slow down", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}, {"Retry-After": "0"})
+            error = {"message": "slow down", "type": "requests", "param": None, "code": "rate_limit_exceeded"}
+            return self._send(429, {"error": error}, {"Retry-After": "0"})
         if text == "broken":
             return self._send(503, {"error": {"message": "unavailable", "type": "server_error", "param": None, "code": None}})
         if text == "bad":

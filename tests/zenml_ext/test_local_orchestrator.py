@@ -38,7 +38,7 @@ def strict_stack(zenml_store: Path):
 def _every_second(name: str):
     from zenml.config.schedule import Schedule
 
-    return Schedule(name=name, interval_second=1, start_time=dt.datetime.now(dt.timezone.utc))
+    return Schedule(name=name, interval_second=1, start_time=dt.datetime.now(dt.UTC))
 
 
 def test_failed_runs_do_not_end_a_schedule_until_too_many_in_a_row(strict_stack, tmp_path):
@@ -49,7 +49,8 @@ def test_failed_runs_do_not_end_a_schedule_until_too_many_in_a_row(strict_stack,
 
     Client().activate_stack(strict_stack)
     counter = tmp_path / "runs"
-    with pytest.raises(ScheduleRunError, match=r"stopped after 2 failed runs in a row \(the last: run .*, step count_run: run 2 fails on purpose\).*zenml pipeline schedule deactivate"):
+    stopped = r"stopped after 2 failed runs in a row \(the last: run .*, step count_run: run 2 fails on purpose\).*zenml pipeline schedule deactivate"
+    with pytest.raises(ScheduleRunError, match=stopped):
         tiny_pipeline.with_options(schedule=_every_second("always-fails"))(counter=str(counter), fail=True)
     assert counter.read_text() == "2"
     schedule = Client().get_schedule("always-fails")

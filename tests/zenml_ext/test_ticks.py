@@ -9,7 +9,7 @@ import pytest
 from zenbatch.errors import ConfigError
 from zenbatch.zenml_ext.ticks import Timing, next_tick
 
-T0 = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def at(seconds: float) -> dt.datetime:

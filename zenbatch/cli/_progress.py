@@ -22,13 +22,13 @@ def terminal_progress(unit: str = "rows", lines_every: float | None = None) -> I
         yield silent if lines_every is None else LineProgress(lambda line: print(line, file=sys.stderr, flush=True), unit, lines_every)
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bars
 
     count = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
     with Bars(TextColumn("{task.description}"), BarColumn(), count, TimeRemainingColumn(),
               console=Console(stderr=True), transient=True) as bars:  # fmt: skip
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def show(what: str, done: int, total: int | None) -> None:
             if what not in tasks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "cancel", help="cancel a job's open batches (finished rows are kept)",
         description="Cancel every open batch of a job. Nothing more is submitted for it; the loader "

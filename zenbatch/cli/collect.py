@@ -15,7 +15,7 @@ on Kubernetes, Vertex AI or SageMaker the schedule runs there and pauses itself 
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "collect", help="run the loader: collect finished jobs, resubmit failures", epilog=EXAMPLES,
         description="Run the loader pipeline once, or on a schedule that pauses itself when no job is open.",

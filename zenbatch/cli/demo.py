@@ -14,7 +14,7 @@ Running it again finds the job collected and submits nothing.
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo", help="run the whole flow on the sample job", epilog=EXAMPLES,
         description="Submit the sample review-classification job, let the scheduled loader collect it "
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"tokens     {summary.tokens['prompt_tokens']:,} prompt, {summary.tokens['completion_tokens']:,} completion")
     print(f"cost       {money(cost['batch'])} at the batch price, {money(cost['realtime'])} at the realtime price: "
           f"saved {money(cost['saved'])} (estimated before submitting: at most {money(cost['estimated_batch'])})")
-    print(f"evaluation accuracy {ev['accuracy']:.1%}, valid answers {ev['coverage']:.1%}, macro F1 {ev['macro_f1']:.3f} over {ev['evaluated']:,} rows")
+    print(f"evaluation accuracy {ev['accuracy']:.1%}, valid answers {ev['coverage']:.1%}, macro F1 {ev['macro_f1']:.3f} "
+          f"over {ev['evaluated']:,} rows")
     print("artifacts")
     for name, uri in summary.artifacts.items():
         print(f"  {name:18} {uri}")

@@ -6,12 +6,13 @@ import argparse
 
 COMMANDS = {
     "label": ("labeling", "label the results (labeled_dataset)", "the label from each answer as a new column; invalid answers flagged"),
-    "evaluate": ("evaluation", "evaluate labels against ground truth (evaluation_report)", "accuracy, per-class precision / recall / F1 and a confusion matrix"),
+    "evaluate": ("evaluation", "evaluate labels against ground truth (evaluation_report)",
+                 "accuracy, per-class precision / recall / F1 and a confusion matrix"),
     "finetune": ("finetune", "export chat fine-tuning data (finetune_dataset)", "train.jsonl and validation.jsonl in OpenAI's format, validated"),
 }  # fmt: skip
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for command, (kind, summary, detail) in COMMANDS.items():
         parser = subparsers.add_parser(
             command, help=summary, description=f"Run the {kind} pipeline: {detail}. Works on the job of the "

@@ -16,7 +16,7 @@ Remote stacks (Kubernetes, Vertex AI, SageMaker): `zenbatch init --configs` show
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "init", help="register and activate the local scheduling stack", epilog=EXAMPLES,
         description="Register (once) the zenbatch_local orchestrator flavor, an orchestrator of it and the "

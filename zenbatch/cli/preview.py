@@ -15,7 +15,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "preview", help="send a job's first rows to the realtime endpoint (try before the batch)",
         description="Render a job's first rows exactly as the batch would, send them to the provider's "

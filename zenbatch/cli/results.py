@@ -10,7 +10,7 @@ from zenbatch.errors import ConfigError
 FORMATS = {".csv", ".parquet", ".jsonl"}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "results", help="export results (CSV, Parquet, JSONL)",
         description="Write the batch_results of a job (the latest collected job by default): one "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -26,7 +27,7 @@ The API key may also come from ${API_KEY_ENV} (keeps it out of the process list)
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="run the local OpenAI-compatible batch server",
@@ -77,8 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _pairs(values: list[str], flag: str, key: type) -> dict:
-    pairs = {}
+def _pairs(values: list[str], flag: str, key: type) -> dict[Any, float]:
+    pairs: dict[Any, float] = {}
     for value in values:
         name, sep, number = value.partition("=")
         try:

@@ -12,7 +12,7 @@ examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "status", help="a table of jobs and shards, counts and cost", epilog=EXAMPLES,
         description="List the batch jobs recorded in ZenML: state, shards by status, requests, "
@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     jobs = list_jobs(args.limit)
     live = {j.job_id: live_progress(load_job(j.job_id)) for j in jobs if args.live and j.state == "open"}
     if args.json:
-        rows = [{**j.model_dump(), "live": live[j.job_id].model_dump() if j.job_id in live else None} for j in jobs]
-        print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        listed = [{**j.model_dump(), "live": live[j.job_id].model_dump() if j.job_id in live else None} for j in jobs]
+        print(orjson.dumps(listed, option=orjson.OPT_INDENT_2).decode())
         return 0
     if not jobs:
         print("no jobs yet: zenbatch submit")

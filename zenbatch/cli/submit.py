@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from zenbatch.errors import ConfigError
 
@@ -23,7 +24,7 @@ Then: zenbatch status, zenbatch wait, zenbatch collect.
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "submit", help="submit a batch job (the submit pipeline)", epilog=EXAMPLES,
         description="Run the submit pipeline on the active ZenML stack: the dataset is validated, "
@@ -54,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from zenbatch.cli._zenml import money, use_zenml
 
     use_zenml()
-    from zenbatch.zenml_ext.runs import run_submit
-
-    from zenbatch.zenml_ext.runs import file_job, submit_job
+    from zenbatch.zenml_ext.runs import file_job, run_submit, submit_job
 
     if args.file and (args.job or args.dataset_artifact):
         raise ConfigError("give a batch file or --job (with --dataset-artifact), not both")
@@ -78,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     step = run.steps["submit_batch"]
     job = step.outputs["batch_job"][0]
     meta, state, plan = job.run_metadata, step.run_metadata, run.steps["plan_batch"].run_metadata
-    summary = {
+    summary: dict[str, Any] = {
         "run": run.name, "job_id": meta.get("job_id"), "job": meta.get("job_name"), "requests": meta.get("requests"),
         "shards": meta.get("shards"), "batch_ids": state.get("batch_ids", []),
         "already_collected": bool(state.get("already_collected")),

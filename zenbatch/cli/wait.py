@@ -14,7 +14,7 @@ Exit codes: 0 done, 1 timed out (the batches keep running; wait again later).
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "wait", help="show progress until open jobs finish, then collect", epilog=EXAMPLES,
         description="Poll the provider for every open job (one retrieve per open batch per poll) "

@@ -17,7 +17,6 @@ from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.providers.base import BatchInfo, BatchProvider
 
 
-
 class PollReport(BaseModel):
     """What one poll saw: shards still open, shards that finished, and the calls it made."""
 

@@ -18,7 +18,6 @@ from zenbatch.parts import OUTCOME_COLUMNS, read_part
 from zenbatch.results import MISSING
 
 
-
 def riders_in(job: BatchJob, start: int, stop: int) -> pd.DataFrame:
     """The job's riders among rows ``[start, stop)``, by position."""
     if not job.riders_sha256:

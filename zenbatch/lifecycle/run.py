@@ -12,15 +12,14 @@ from enum import Enum
 
 import pandas as pd
 
-from zenbatch.progress import Progress, silent
 from zenbatch.jobs import BatchJob, Save, saved_by_caller
 from zenbatch.ledger import Ledger
 from zenbatch.lifecycle.collect import Collection, InputRows, collect, plan_retries
 from zenbatch.lifecycle.poll import cancel, poll
 from zenbatch.lifecycle.submit import submit
 from zenbatch.pricing import PriceTable
+from zenbatch.progress import Progress, silent
 from zenbatch.providers.base import BatchProvider
-
 
 log = logging.getLogger(__name__)
 

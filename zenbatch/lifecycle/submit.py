@@ -18,18 +18,18 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from zenbatch.config import JobConfig
-from zenbatch.errors import ProviderError
 from zenbatch.batchfile import peek_batch_file
+from zenbatch.blobs import file_digest
+from zenbatch.config import JobConfig
 from zenbatch.datasets import fetch_uri
+from zenbatch.errors import ProviderError
 from zenbatch.estimate import Estimate, estimate_file, estimate_job
 from zenbatch.home import job_folder, local_home
-from zenbatch.blobs import file_digest
 from zenbatch.jobs import BatchJob, EndReason, JobShard, Save, ShardStatus, saved_by_caller
 from zenbatch.ledger import KEYS_FILE, RIDERS_FILE, Ledger, Split
-from zenbatch.progress import Progress, silent
 from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.lifecycle.poll import record
+from zenbatch.progress import Progress, silent
 from zenbatch.providers.base import FILE_QUOTA, BatchInfo, BatchProvider
 
 Checkpoint = Callable[[str, JobShard], None]

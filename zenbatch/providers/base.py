@@ -14,16 +14,17 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
 from pydantic import BaseModel, Field
 
-from zenbatch.progress import Progress, silent
-from zenbatch.providers.profile import Dialect, FilePolicy
 from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import RequestCounts, ShardStatus
+from zenbatch.progress import Progress, silent
+from zenbatch.providers.profile import Dialect, FilePolicy, ProviderLimits
 
 T = TypeVar("T")
 FILE_QUOTA = "quotaExceeded"  # an upload refused because the resource holds as many files as it may
@@ -133,7 +134,7 @@ class BatchProvider:
         self._sleep = sleep
 
     @property
-    def limits(self):
+    def limits(self) -> ProviderLimits:
         return self.dialect.limits
 
     @property
@@ -156,14 +157,13 @@ class BatchProvider:
         """Create a batch whose result files live ``files.output_expires_after`` seconds."""
         lifetime = self.files.output_expires_after
         expiry: dict[str, Any] = {"output_expires_after": {"anchor": "created_at", "seconds": lifetime}} if lifetime else {}
-        batch = self._call(
-            "create",
-            lambda: self.client.batches.create(
-                input_file_id=input_file_id, endpoint=endpoint, completion_window=completion_window, metadata=metadata,
-                **expiry,
-            ),  # fmt: skip
-        )
-        return BatchInfo.from_sdk(batch)
+        def call() -> Any:
+            return self.client.batches.create(
+                input_file_id=input_file_id, endpoint=endpoint, completion_window=completion_window,  # type: ignore[arg-type]
+                metadata=metadata, **expiry,
+            )  # fmt: skip
+
+        return BatchInfo.from_sdk(self._call("create", call))
 
     def realtime(self, endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """One request to the provider's realtime endpoint: ``(HTTP status, response body)``.
@@ -215,7 +215,7 @@ class BatchProvider:
         while seen < look_back:
             limit = min(100, look_back - seen)
             kwargs: dict[str, Any] = {"limit": limit} | ({"after": after} if after else {})
-            page = self._call("list_batches", lambda: self.client.batches.list(**kwargs))
+            page = self._call("list_batches", partial(self.client.batches.list, **kwargs))
             data = list(page.data)
             for batch in data:
                 yield BatchInfo.from_sdk(batch)
@@ -231,7 +231,8 @@ class BatchProvider:
         seen = 0
         while seen < look_back:
             kwargs: dict[str, Any] = {"purpose": "batch", "limit": min(100, look_back - seen), "order": "desc"}
-            page = self._call("list_files", lambda: self.client.files.list(**kwargs | ({"after": after} if after else {})))
+            kwargs |= {"after": after} if after else {}
+            page = self._call("list_files", partial(self.client.files.list, **kwargs))
             data = list(page.data)
             for item in data:
                 if getattr(item, "status", "processed") != "error":

@@ -8,7 +8,7 @@ DEFAULT_URL = "http://127.0.0.1:8000/v1"
 
 
 class LocalProfile(OpenAIProfile):
-    kind = "local"
+    kind = "local"  # type: ignore[assignment]  # the OpenAI protocol, another kind
     key_env = "ZENBATCH_API_KEY"
     base_url = DEFAULT_URL
     key_required = False

@@ -6,12 +6,12 @@ import time
 
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle.files import expiring
-from zenbatch.providers.factory import profile_of
+from zenbatch.providers.factory import PROFILES
+from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
+from zenbatch.reports.svg import Span, timeline
 
 LONG_RUN_HOURS = 24.0
 MAX_TIMELINE = 60  # shards drawn on the timeline; the table lists them all
-from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
-from zenbatch.reports.svg import Span, timeline
 
 
 def _when(stamp: float | None) -> str:
@@ -20,7 +20,7 @@ def _when(stamp: float | None) -> str:
 
 def _too_long(job: BatchJob) -> list[str]:
     """A job running past a day on a provider that never expires batches (Azure) needs a decision."""
-    if job.collected or not job.open_shards or profile_of(job.provider).expires or job.age_hours() < LONG_RUN_HOURS:
+    if job.collected or not job.open_shards or PROFILES[job.provider].expires or job.age_hours() < LONG_RUN_HOURS:
         return []
     return [
         f"the job has run {job.age_hours():.1f} h and {job.provider} does not expire batches: they run until they finish or "

@@ -31,15 +31,16 @@ def render_results_card(summary: dict[str, Any], codes: dict[str, int], answers:
     ])  # fmt: skip
     status = parts_bar({name: int(summary.get(name, 0)) for name in (SUCCEEDED, FAILED, MISSING)})
     retry = f"<div class='legend'>{number(summary.get('retryable'))} rows failed for a retryable reason</div>"
+    against = paired_bars([
+        ("cost (batch)", estimated, actual, "money"),
+        ("prompt tokens", estimate.get("prompt_tokens"), summary.get("prompt_tokens"), ""),
+        ("output tokens", estimate.get("output_tokens"), summary.get("completion_tokens"), ""),
+    ])
     return page(
         "Batch results",
         f"{number(summary.get('rows'))} rows, one per input row{text(versus)}",
         section("Rows by status", status, retry),
-        section("Tokens and cost", numbers, paired_bars([
-            ("cost (batch)", estimated, actual, "money"),
-            ("prompt tokens", estimate.get("prompt_tokens"), summary.get("prompt_tokens"), ""),
-            ("output tokens", estimate.get("output_tokens"), summary.get("completion_tokens"), ""),
-        ])),  # fmt: skip
+        section("Tokens and cost", numbers, against),
         section("Errors by code", _error_codes(codes)),
         section("Sample answers", _samples(answers, ["custom_id", "content", "finish_reason", "completion_tokens"])),
         section("Sample failures", _samples(failures, ["custom_id", "status", "status_code", "error_code", "error_message"])),

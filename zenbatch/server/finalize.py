@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from zenbatch.server.ids import file_path, new_file_id
 from zenbatch.server.objects import FileObject
@@ -26,7 +27,7 @@ class _Output:
         self.batch_id = batch_id
         self.kind = kind
         self.tmp = files_dir / f".{batch_id}_{kind}.part"
-        self.handle = None
+        self.handle: BinaryIO | None = None
         self.bytes = 0
 
     def write(self, record: bytes) -> None:

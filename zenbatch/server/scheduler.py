@@ -87,7 +87,7 @@ class BatchScheduler:
                     return
                 if not self._step(batch_id, status):
                     return
-        except Exception:  # noqa: BLE001 - a thread's last stand: log it and retry the batch later
+        except Exception:
             self._broken[batch_id] = time.monotonic()
             log.exception("batch %s stopped on an internal error; retrying it in %.0f s", batch_id, RETRY_BROKEN_SECONDS)
 

@@ -104,7 +104,7 @@ class BatchService:
         if anchor != "created_at":
             raise invalid("expires_after[anchor] must be 'created_at'.", "expires_after.anchor")
         low, high = FILE_EXPIRY_RANGE
-        if not (seconds or "").isdigit() or not low <= int(seconds) <= high:
+        if seconds is None or not seconds.isdigit() or not low <= int(seconds) <= high:
             raise invalid(f"expires_after[seconds] must be an integer from {low} to {high}.", "expires_after.seconds")
         return int(seconds)
 
@@ -194,7 +194,7 @@ class BatchService:
         return self.store.execution_counts()
 
 
-def _page(items: list, has_more: bool) -> ListPage:
+def _page(items: list[Any], has_more: bool) -> ListPage:
     return ListPage(
         data=items, has_more=has_more, first_id=items[0].id if items else None, last_id=items[-1].id if items else None
     )

@@ -154,7 +154,7 @@ class Store:
             self._all.clear()
         self._local = threading.local()
 
-    def _write(self, sql: str, params: tuple | dict = ()) -> int:
+    def _write(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> int:
         conn = self._conn()
         with conn:
             return conn.execute(sql, params).rowcount
@@ -181,7 +181,8 @@ class Store:
         return int(self._conn().execute(sql, params).fetchone()[0])
 
     def list_files(self, *, purpose: str | None, limit: int, after: str | None, ascending: bool) -> tuple[list[FileObject], bool]:
-        where, params = [_ALIVE], [now()]
+        where: list[str] = [_ALIVE]
+        params: list[Any] = [now()]
         if purpose:
             where.append("purpose = ?")
             params.append(purpose)

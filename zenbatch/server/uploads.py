@@ -12,7 +12,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -69,7 +69,7 @@ class _Receiver:
         self._value = bytearray()
         self._handle: IO[bytes] | None = None
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> Any:  # python-multipart's MultipartCallbacks
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda d, s, e: self._append("_header_field", d[s:e]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -75,7 +76,7 @@ def validate_file(path: Path, endpoint: str, max_requests: int, *, count_tokens:
     return outcome
 
 
-def _check_line(raw: bytes, number: int, expected_url: str, endpoint: str, seen: set[str], outcome: ValidationOutcome) -> dict | None:
+def _check_line(raw: bytes, number: int, expected_url: str, endpoint: str, seen: set[str], outcome: ValidationOutcome) -> dict[str, Any] | None:
     """Check one line; its body when it has one."""
     try:
         record = orjson.loads(raw)
@@ -89,7 +90,8 @@ def _check_line(raw: bytes, number: int, expected_url: str, endpoint: str, seen:
     if not isinstance(custom_id, str) or not custom_id:
         outcome.add("invalid_request", "Missing required parameter 'custom_id' (a non-empty string).", number, "custom_id")
     elif custom_id in seen:
-        outcome.add("duplicate_custom_id", f"The custom_id {custom_id!r} is used by more than one request; custom_ids must be unique.", number, "custom_id")
+        message = f"The custom_id {custom_id!r} is used by more than one request; custom_ids must be unique."
+        outcome.add("duplicate_custom_id", message, number, "custom_id")
     else:
         seen.add(custom_id)
     if record.get("method") != "POST":

@@ -106,7 +106,7 @@ class LineRunner:
             return future.result()
         except EngineStopped:
             return None  # not done: it runs again after a restart
-        except Exception as exc:  # noqa: BLE001 - the line boundary: one line's failure must not end the batch
+        except Exception as exc:
             log.exception("line %d failed in the %s engine", number, self.engine.name)
             custom_id = custom_id_of(raw)
             reply = EngineReply(500, error_body(f"Internal error while running this request: {type(exc).__name__}.", "server_error", "server_error"))

@@ -30,7 +30,7 @@ def post(message: str) -> bool:
     text = redact(message, [])[:MAX_CHARS]
     try:
         sent = bool(alerter.post(text))
-    except Exception as exc:  # noqa: BLE001 - an alert is never worth failing the run for
+    except Exception as exc:
         log.warning("the stack's alerter %s could not post (%s)", alerter.name, type(exc).__name__)
         return False
     if not sent:

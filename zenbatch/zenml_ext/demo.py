@@ -144,8 +144,8 @@ def _summary(job_version: Any, already: bool, schedule: str | None, artifacts: d
 
     job_id = job_id_of(job_version)
     results = newest_of_job(RESULTS_ARTIFACT, job_id)
-    meta = results.run_metadata if results is not None else {}
-    job_meta = job_version.run_metadata
+    meta: dict[str, Any] = dict(results.run_metadata) if results is not None else {}
+    job_meta: dict[str, Any] = dict(job_version.run_metadata)
     evaluation = Client().get_artifact_version("evaluation_report").load().model_dump()
     artifacts.setdefault("batch_results", results.uri if results is not None else "")
     artifacts.setdefault("batch_job", job_version.uri)

@@ -165,7 +165,7 @@ def timing_of(schedule: ScheduleResponse) -> Timing:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _current(client: Any, schedule_id: UUID) -> ScheduleResponse | None:

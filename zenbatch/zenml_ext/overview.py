@@ -48,13 +48,14 @@ def list_jobs(limit: int = 50) -> list[JobOverview]:
         job_id = job_id_of(version)
         if job_id in seen:
             continue
-        meta = version.run_metadata
+        meta: dict[str, Any] = dict(version.run_metadata)
         overview = JobOverview(
             job_id=job_id, name=str(meta.get("job_name") or version.name), job_version=str(version.version),
             state="collected" if is_collected(version) else "open", provider=str(meta.get("provider", "")),
             model=str(meta.get("model", "")), requests=int(meta.get("requests", 0)),
             shards=dict(meta.get("shard_statuses") or {}),
-            batch_ids=batch_ids_of(meta), running_hours=float(meta.get("running_hours") or 0.0), deferred={str(k): str(v) for k, v in (meta.get("deferred") or {}).items()},
+            batch_ids=batch_ids_of(meta), running_hours=float(meta.get("running_hours") or 0.0),
+            deferred={str(k): str(v) for k, v in (meta.get("deferred") or {}).items()},
             estimated_batch_cost=float(meta.get("estimated_batch_cost", 0.0)),
             estimated_realtime_cost=float(meta.get("estimated_realtime_cost", 0.0)),
             created=version.created.isoformat(timespec="seconds"),
@@ -76,7 +77,8 @@ def load_job(job_id: str) -> BatchJob:
     version = newest_of_job(JOB_ARTIFACT, job_id)
     if version is None:
         raise ConfigError(f"no job {job_id!r}: `zenbatch status` lists the jobs")
-    return version.load()
+    job: BatchJob = version.load()
+    return job
 
 
 class LiveProgress(BaseModel):

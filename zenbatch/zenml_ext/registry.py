@@ -9,6 +9,7 @@ is taken off the older versions, so exactly one version per open job is tagged o
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from zenbatch.zenml_ext.tags import COLLECTED_TAG, OPEN_TAG
 
@@ -57,7 +58,7 @@ def is_collected(version: ArtifactVersionResponse) -> bool:
     return COLLECTED_TAG in {tag.name for tag in version.tags}
 
 
-def mark_newest(version_id: object, job_id: str, *, collected: bool) -> None:
+def mark_newest(version_id: UUID, job_id: str, *, collected: bool) -> None:
     """Tag ``version_id`` as the job's newest state and retire the open tag of the older ones."""
     from zenml import add_tags, remove_tags
 

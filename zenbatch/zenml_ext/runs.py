@@ -78,15 +78,16 @@ def run_loader_once(config: str | Path | None = None) -> LoaderReport:
 
     with derived_config(pipeline_config("loader", config), drop=("schedule",)) as run_config:
         run = _run(loader_pipeline, config_path=run_config)
-    return run.steps["advance_jobs"].outputs["loader_report"][0].load()
+    report: LoaderReport = run.steps["advance_jobs"].outputs["loader_report"][0].load()
+    return report
 
 
 def cancel_job(job_id: str) -> int:
     """Cancel a job's open batches and save its state; returns how many were cancelled."""
     from zenml import save_artifact
 
-    from zenbatch.zenml_ext.materializers.batch_job import BatchJobMaterializer
     from zenbatch.lifecycle import cancel
+    from zenbatch.zenml_ext.materializers.batch_job import BatchJobMaterializer
     from zenbatch.zenml_ext.overview import load_job
     from zenbatch.zenml_ext.providers import provider_for
     from zenbatch.zenml_ext.registry import job_tag, mark_newest
@@ -168,4 +169,4 @@ def _run(pipeline: Any, **options: Any) -> PipelineRunResponse:
     except RuntimeError as exc:  # ZenML's "Pipeline run has failed due to failure in step(s): ..."
         raise_run_failure(pipeline.name, exc)
     assert run is not None  # not scheduled: a run comes back
-    return run
+    return run  # type: ignore[no-any-return]

@@ -79,9 +79,9 @@ def _schedule(pipeline: Any, path: Path, name: str, settings: dict[str, Any], *,
         settings = {"interval_second": interval_seconds}
     if "interval_second" in settings and "start_time" not in settings:
         # An interval needs a start; "from now" is what a config file cannot say.
-        settings["start_time"] = dt.datetime.now(dt.timezone.utc)
+        settings["start_time"] = dt.datetime.now(dt.UTC)
     if not settings:
-        settings = {"interval_second": 60, "start_time": dt.datetime.now(dt.timezone.utc)}
+        settings = {"interval_second": 60, "start_time": dt.datetime.now(dt.UTC)}
     if end_time is not None:  # give up then, collected or not (the jobs stay open for a later loader)
         settings["end_time"] = end_time
     with derived_config(path, parameters, drop=("schedule",)) as run_config:

@@ -24,7 +24,7 @@ from zenbatch.errors import ConfigError
 def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,7 @@ def next_tick(timing: Timing, now: dt.datetime, last_tick: dt.datetime | None = 
         now: the current time.
         last_tick: the previous tick's planned time, or None before the first.
     """
-    now = as_utc(now)
-    assert now is not None
+    now = as_utc(now) or now
     last = as_utc(last_tick)
     start = as_utc(timing.start_time)
     end = as_utc(timing.end_time)

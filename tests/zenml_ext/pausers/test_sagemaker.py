@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -49,7 +49,7 @@ def schedule_as_zenml(scheduler: Any, pipeline: str, state: str = "ENABLED", **e
             "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/zenml-scheduler",
         },
         "State": state,
-        "StartDate": datetime(2030, 1, 1, tzinfo=timezone.utc),
+        "StartDate": datetime(2030, 1, 1, tzinfo=UTC),
     }
     arn = scheduler.create_schedule(**(request | extra))["ScheduleArn"]
     region, group_and_name = arn.split(":")[3], arn.split(":schedule/")[1]
@@ -66,7 +66,7 @@ def definition(scheduler: Any, trigger_url: str) -> dict[str, Any]:
 HAND_EDITED = {
     "Description": "loader, every 5 minutes",
     "ScheduleExpressionTimezone": "Europe/Paris",
-    "EndDate": datetime(2031, 6, 30, tzinfo=timezone.utc),
+    "EndDate": datetime(2031, 6, 30, tzinfo=UTC),
     "ActionAfterCompletion": "NONE",
     "KmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/loader",
     "Target": {

@@ -39,10 +39,10 @@ class Engine(ABC):
             body: the line's ``body``, as the realtime endpoint would receive it.
         """
 
-    def interrupt(self) -> None:
+    def interrupt(self) -> None:  # noqa: B027 - an optional hook: most engines have nothing to cut short
         """Cut waits short (retry backoff) because the server is stopping."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most engines hold nothing
         """Release what the engine holds (models, connections)."""
 
 

@@ -15,10 +15,10 @@ import base64
 import hashlib
 import math
 import struct
-
-import orjson
 from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from zenbatch.server.engines import shapes
 from zenbatch.server.engines.base import Engine, EngineReply, bad_request, unsupported
@@ -55,8 +55,8 @@ def _chat_schema(body: dict[str, Any]) -> dict[str, Any] | None:
 
 def _responses_schema(body: dict[str, Any]) -> dict[str, Any] | None:
     form = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
-    if isinstance(form, dict) and form.get("type") == "json_schema" and isinstance(form.get("schema"), dict):
-        return form["schema"]
+    if isinstance(form, dict) and form.get("type") == "json_schema" and isinstance(schema := form.get("schema"), dict):
+        return schema
     return None
 
 
@@ -73,7 +73,7 @@ def structured(text: str, schema: dict[str, Any] | None) -> str:
 
 def _shaped(schema: dict[str, Any], text: str, depth: int) -> Any:
     draw = int.from_bytes(hashlib.blake2b(f"{depth}:{text}".encode(), digest_size=4).digest(), "little")
-    if "enum" in schema and schema["enum"]:
+    if schema.get("enum"):
         return schema["enum"][draw % len(schema["enum"])]
     kind = schema.get("type")
     kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind

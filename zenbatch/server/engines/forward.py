@@ -74,7 +74,7 @@ class ForwardEngine(Engine):
                 return min(float(retry_after), _MAX_BACKOFF)
             except ValueError:
                 pass
-        return min(self.backoff * 2**attempt, _MAX_BACKOFF)
+        return float(min(self.backoff * 2**attempt, _MAX_BACKOFF))
 
     def _sleep(self, seconds: float) -> None:
         # Waits on the closed event so a shutdown does not sit out a long backoff; the line is

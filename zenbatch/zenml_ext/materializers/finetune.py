@@ -35,7 +35,7 @@ class FinetuneMaterializer(BaseMaterializer):
 
     def save(self, data: FinetuneDataset) -> None:
         with tempfile.TemporaryDirectory(prefix="zenbatch-finetune-") as folder:
-            for name, path in write_finetune(data, Path(folder)).items():
+            for path in write_finetune(data, Path(folder)).values():
                 fileio.copy(str(path), os.path.join(self.uri, Path(path).name), overwrite=True)
         info = {"skipped": data.skipped, "rows_used": data.rows_used}
         with fileio.open(os.path.join(self.uri, INFO_FILE), "wb") as handle:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
-from zenbatch.zenml_ext.materializers.evaluation import EvaluationMaterializer
 from zenbatch.evaluation import EvaluationReport, evaluate
 from zenbatch.parts import ResultsView, columns_of
+from zenbatch.zenml_ext.materializers.evaluation import EvaluationMaterializer
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
 

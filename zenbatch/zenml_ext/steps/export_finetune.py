@@ -10,13 +10,13 @@ from typing import Annotated, Any
 import orjson
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
-from zenbatch.zenml_ext.materializers.finetune import FinetuneMaterializer
 from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
 from zenbatch.jobs import BatchJob
-from zenbatch.lifecycle.riders import riders_in
 from zenbatch.labeling import VALID_COLUMN
+from zenbatch.lifecycle.riders import riders_in
 from zenbatch.parts import ResultsView, columns_of
 from zenbatch.shards import iter_shard_lines
+from zenbatch.zenml_ext.materializers.finetune import FinetuneMaterializer
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
 

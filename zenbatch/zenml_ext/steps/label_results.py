@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 from zenml import ArtifactConfig, add_tags, log_metadata, step
 
-from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
 from zenbatch import labeling
 from zenbatch.parts import ResultsView
 from zenbatch.zenml_ext.blob_store import artifact_blobs
+from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
 

@@ -40,3 +40,12 @@ def test_image_parts_and_schema_are_counted():
 def test_embedding_inputs_are_summed():
     counter = TokenCounter("text-embedding-3-small")
     assert counter.count_body("/v1/embeddings", {"input": ["a b", "c"]}) == counter.count("a b") + counter.count("c")
+
+
+def test_the_public_encoding_counts_as_the_native_counter_does():
+    """The fallback used when a bpe_openai release moves its native counter gives the same counts."""
+    from zenbatch.tokens import _counter, _public_counter
+
+    texts = ["", "hello", "Review number 7: the battery lasts all day", "émoji 🎉 and 中文", "a" * 5000]
+    for encoding in ("o200k_base", "cl100k_base"):
+        assert [_public_counter(encoding)(t) for t in texts] == [_counter(encoding)(t) for t in texts]

@@ -47,16 +47,28 @@ def encoding_for_model(model: str) -> tuple[str, bool]:
 
 
 @lru_cache(maxsize=8)
-def _tokenizer(encoding: str) -> Any:
-    from bpe_openai import _bindings
+def _counter(encoding: str) -> Callable[[str], int]:
+    """Counts a text's tokens: ``bpe_openai``'s native counter (it counts without building the token
+    list, about twice as fast), or its public ``Encoding`` when a release moves the native one."""
+    try:
+        from bpe_openai import _bindings
+
+        count: Callable[[str], int] = _bindings.tokenizer_for_encoding(encoding).count
+        return count
+    except (ImportError, AttributeError):
+        return _public_counter(encoding)
+    except Exception as exc:  # the binding raises its own types; name the encoding instead
+        raise TokenizerError(f"no offline tokenizer for encoding {encoding!r}: {exc}. Use o200k_base or cl100k_base.") from exc
+
+
+def _public_counter(encoding: str) -> Callable[[str], int]:
+    import bpe_openai
 
     try:
-        return _bindings.tokenizer_for_encoding(encoding)
-    except Exception as exc:  # the binding raises its own types; name the encoding instead
-        raise TokenizerError(
-            f"no offline tokenizer for encoding {encoding!r}: {exc}. "
-            "Use o200k_base or cl100k_base."
-        ) from exc
+        encoder = bpe_openai.get_encoding(encoding)
+    except Exception as exc:  # the package raises its own types; name the encoding instead
+        raise TokenizerError(f"no offline tokenizer for encoding {encoding!r}: {exc}. Use o200k_base or cl100k_base.") from exc
+    return lambda text: len(encoder.encode_ordinary(text))
 
 
 class TokenCounter:
@@ -69,7 +81,7 @@ class TokenCounter:
             self.exact = True
         self.model = model
         self.encoding = encoding
-        self._count: Callable[[str], int] = _tokenizer(encoding).count
+        self._count = _counter(encoding)
 
     def count(self, text: str) -> int:
         """Tokens of one text, special-token markers counted as plain text."""

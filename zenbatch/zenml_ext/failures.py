@@ -39,7 +39,7 @@ def _exit_code(source: str | None) -> int:
 
 
 def latest_failure(exc: BaseException, **filters: Any) -> tuple[str, int] | None:
-    """``failure_of`` the newest run matching ``filters`` (``pipeline_name=``, ``schedule_id=``),
+    """``failure_of`` the newest run matching ``filters`` (``name=``, ``pipeline_name=``, ``schedule_id=``),
     or None when no run can be found."""
     from zenml.client import Client
 
@@ -50,9 +50,9 @@ def latest_failure(exc: BaseException, **filters: Any) -> tuple[str, int] | None
     return failure_of(runs[0], exc) if runs else None
 
 
-def raise_run_failure(pipeline_name: str, exc: BaseException) -> None:
-    """Raises :class:`PipelineRunError` for the newest run of ``pipeline_name``."""
-    found = latest_failure(exc, pipeline_name=pipeline_name)
+def raise_run_failure(pipeline_name: str, exc: BaseException, *, run_name: str | None = None) -> None:
+    """Raises :class:`PipelineRunError` for the run named ``run_name`` (else the newest run of ``pipeline_name``)."""
+    found = latest_failure(exc, name=run_name) if run_name else latest_failure(exc, pipeline_name=pipeline_name)
     if found is None:
         raise PipelineRunError(f"the {pipeline_name} pipeline failed: {type(exc).__name__}: {exc}") from exc
     sentence, code = found

@@ -7,6 +7,8 @@ content, so a step never reads a file of the submitting machine.
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,10 +165,12 @@ def run_downstream(kind: str, config: str | Path | None = None, version: str | N
 
 
 def _run(pipeline: Any, **options: Any) -> PipelineRunResponse:
-    """Runs ``pipeline`` now; a failed step becomes a :class:`PipelineRunError` that names it."""
+    """Runs ``pipeline`` now, under a name of its own; a failed step becomes a :class:`PipelineRunError`
+    that names it (found by that name: another run of the pipeline may have started since)."""
+    run_name = f"{pipeline.name}-{dt.datetime.now(dt.UTC):%Y_%m_%d-%H_%M_%S_%f}-{secrets.token_hex(2)}"
     try:
-        run = pipeline.with_options(**options)()
+        run = pipeline.with_options(run_name=run_name, **options)()
     except RuntimeError as exc:  # ZenML's "Pipeline run has failed due to failure in step(s): ..."
-        raise_run_failure(pipeline.name, exc)
+        raise_run_failure(pipeline.name, exc, run_name=run_name)
     assert run is not None  # not scheduled: a run comes back
     return run  # type: ignore[no-any-return]

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from zenbatch.config import JobConfig
-from zenbatch.lifecycle import prepare_job
 from zenbatch.jobs import ShardStatus
+from zenbatch.lifecycle import prepare_job
 
 pytestmark = pytest.mark.pipeline
 

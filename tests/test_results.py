@@ -71,8 +71,9 @@ def test_invalid_structured_answer_keeps_text_and_says_why():
 
 def test_truncated_file_names_the_line():
     good = output_line("a")
-    with pytest.raises(ResultsError, match="out.jsonl, line 2: .*truncated"):
+    with pytest.raises(ResultsError, match="out.jsonl, line 2: .*truncated") as raised:
         parse([good, good[:20]])
+    assert raised.value.exit_code == 1  # the provider's file is broken, not the user's input
 
 
 def test_responses_and_embeddings_bodies():

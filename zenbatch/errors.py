@@ -9,7 +9,7 @@ Every error says what is wrong, where (file, line, row, custom_id) and what to d
     ├── LimitError             a request or a batch cannot fit the provider's limits
     ├── BudgetExceededError    the estimated cost is above the configured budget
     ├── TokenizerError         no offline tokenizer for a model
-    ├── ResultsError           an output or error file cannot be parsed (names file and line)
+    ├── ResultsError           a provider's result file cannot be parsed or is gone (names file and line)
     ├── ProviderError          a provider call failed (status, code, what to do)
     │   └── TransientProviderError   429, 5xx or a connection error: safe to retry
     ├── JobStateError          a BatchJob is not in a state that allows the operation
@@ -108,7 +108,9 @@ class TokenizerError(ZenbatchError):
 
 
 class ResultsError(ZenbatchError):
-    """An output or error file cannot be parsed."""
+    """A provider's output or error file cannot be parsed, or is gone: the work failed, the input was fine."""
+
+    exit_code = 1
 
 
 class ProviderError(ZenbatchError):

@@ -15,6 +15,7 @@ from zenbatch.errors import ConfigError
 from zenbatch.jobs import BatchJob
 from zenbatch.providers.base import BatchProvider
 from zenbatch.providers.factory import make_provider
+from zenbatch.templates import from_mapping
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def provider_for(config: ProviderConfig | BatchJob | dict[str, Any]) -> BatchPro
     if isinstance(config, BatchJob):
         config = config.provider_config
     if isinstance(config, dict):
-        config = ProviderConfig.model_validate(config)
+        config = from_mapping(ProviderConfig, config, "the job's saved provider config")
     api_key = None
     if config.api_key_secret:
         try:

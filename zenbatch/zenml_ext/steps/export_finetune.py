@@ -16,6 +16,7 @@ from zenbatch.labeling import VALID_COLUMN
 from zenbatch.lifecycle.riders import riders_in
 from zenbatch.parts import ResultsView, columns_of
 from zenbatch.shards import iter_shard_lines
+from zenbatch.templates import from_mapping
 from zenbatch.zenml_ext.materializers.finetune import FinetuneMaterializer
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
@@ -34,7 +35,7 @@ def export_finetune(
     labeled_dataset: ResultsView, batch_job: BatchJob, config: dict[str, Any], job_id: str | None = None
 ) -> Annotated[FinetuneDataset, ArtifactConfig(name="finetune_dataset", tags=[ZENBATCH_TAG])]:
     """``config`` is a ``FinetuneConfig`` (see configs/pipelines/finetune.yaml)."""
-    settings = FinetuneConfig.model_validate(config)
+    settings = from_mapping(FinetuneConfig, config, "the export_finetune step's config (the finetune pipeline config)")
     needed = ["custom_id", "status", "content", VALID_COLUMN, settings.predicted_column, settings.truth_column or ""]
     dataset = build_finetune(columns_of(labeled_dataset, needed), _requests(batch_job), settings)
     with tempfile.TemporaryDirectory(prefix="zenbatch-finetune-") as folder:

@@ -56,7 +56,7 @@ def test_literal_braces_are_kept():
 
 
 def test_output_tokens_from_max_tokens_or_expectation():
-    assert chat_template().max_output_tokens() == 10
-    assert chat_template(expected_output_tokens=3).max_output_tokens() == 3
+    assert chat_template().output_tokens_per_request() == 10
+    assert chat_template(expected_output_tokens=3).output_tokens_per_request() == 3
     embed = RequestTemplate(model="text-embedding-3-small", endpoint="/v1/embeddings", text_column="t")
-    assert embed.max_output_tokens() == 0
+    assert embed.output_tokens_per_request() == 0

@@ -84,7 +84,7 @@ class RequestSet:
             # custom_ids are safe ASCII by construction (see custom_ids), so they need no escaping.
             lines = [b"".join((prefix, cid.encode(), middle, dumps(p), suffix)) for cid, p in zip(ids, payloads)]
             tokens = self._count(payloads, counter) if counter is not None else None
-            outputs = [self.template.max_output_tokens()] * len(ids) if counter is not None else None
+            outputs = [self.template.output_tokens_per_request()] * len(ids) if counter is not None else None
             yield RequestChunk(start, ids, lines, tokens, outputs)
 
     def line(self, position: int) -> bytes:

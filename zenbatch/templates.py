@@ -209,7 +209,7 @@ class RequestTemplate(BaseModel):
         names.extend(image.column for image in self.image_columns)
         return list(dict.fromkeys(names))
 
-    def max_output_tokens(self) -> int:
+    def output_tokens_per_request(self) -> int:
         """Output tokens to expect per request for an estimate."""
         if self.endpoint == "/v1/embeddings":
             return 0

@@ -1,8 +1,10 @@
-"""How the loader finds open jobs: by tags on ``batch_job`` versions, grouped by ``job_id`` metadata.
+"""The tags zenbatch finds its artifacts by.
 
-A version tagged ``zenbatch-open`` is the newest state of a job still running; when the
-loader saves a newer state it moves the tag; a collected job's last version is tagged
-``zenbatch-collected`` instead.
+- ``zenbatch``: every artifact zenbatch saves.
+- ``zenbatch-job-<job id>`` (``registry.job_tag``): a job's states, results and labels.
+- ``zenbatch-open``: the newest state of a job still running; the loader moves it to each newer
+  state it saves (``registry.mark_newest``). A collected job's last state is ``zenbatch-collected``.
+- ``zenbatch-scope-<hash>`` (``zenml_ext.ledger``): the request ledger's segments of one provider.
 """
 
 ZENBATCH_TAG = "zenbatch"

@@ -88,7 +88,7 @@ class RequestSet:
             yield RequestChunk(start, ids, lines, tokens, outputs)
 
     def line(self, position: int) -> bytes:
-        """The request line of one row (for inspection and tests)."""
+        """The request line of one row, as the batch file holds it (previews send these)."""
         payload = self._payloads(position, position + 1)[0]
         cid = self.custom_ids[position].encode()
         return b"".join((self._prefix, cid, self._middle, orjson.dumps(payload), self._suffix))

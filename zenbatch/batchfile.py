@@ -18,6 +18,7 @@ import orjson
 
 from zenbatch.bodies import check_body
 from zenbatch.errors import DatasetError, InputValidationError, Problem
+from zenbatch.jsonl import numbered_lines
 from zenbatch.providers.profile import Dialect
 from zenbatch.requests import RequestChunk
 from zenbatch.templates import DEFAULT_OUTPUT_TOKENS, ENDPOINTS
@@ -77,11 +78,7 @@ def read_batch_file(
     outputs: list[int] = []
     start = 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
+        for number, raw in numbered_lines(handle):
             summary.lines += 1
             summary.first_line = summary.first_line or number
             record = _check_line(raw, number, summary, seen, unchecked)
@@ -119,9 +116,9 @@ def peek_batch_file(path: str | Path) -> tuple[str | None, str | None, dict[str,
 
 def _first_record(path: str | Path) -> dict[str, Any]:
     with Path(path).open("rb") as handle:
-        for raw in handle:
+        for _, raw in numbered_lines(handle):
             try:
-                record = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+                record = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 continue
             if isinstance(record, dict):

@@ -12,6 +12,7 @@ import orjson
 import pandas as pd
 
 from zenbatch.errors import DatasetError
+from zenbatch.jsonl import numbered_lines
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # What reads each object-store scheme (fsspec finds it by the scheme), and the extra that brings it.
@@ -121,11 +122,7 @@ def _check_utf8(opener: Opener, name: str) -> None:
 def _read_jsonl(opener: Opener, name: str) -> pd.DataFrame:
     records = []
     with opener() as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
+        for number, raw in numbered_lines(handle):
             try:
                 record = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:

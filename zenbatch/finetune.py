@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from zenbatch.errors import ConfigError, DatasetError, InputValidationError, Problem
 from zenbatch.evaluation import label_texts
+from zenbatch.jsonl import numbered_lines
 from zenbatch.labeling import VALID_COLUMN, require_columns
 from zenbatch.results import SUCCEEDED
 from zenbatch.tokens import TokenCounter
@@ -291,9 +292,7 @@ def validate_finetune_file(path: str | Path, *, strict: bool = False, model: str
     problems: list[Problem] = []
     examples = tokens = 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
+        for number, raw in numbered_lines(handle, blank=True):  # a blank line is a problem of the file here
             found = len(problems)
             messages = _check_line(raw, number, problems)
             if messages is not None and len(problems) == found:

@@ -13,21 +13,15 @@ from typing import Any
 
 import orjson
 
+from zenbatch.jsonl import numbered_lines
 from zenbatch.server.objects import BatchErrorItem, canonical_endpoint
 from zenbatch.tokens import TokenCounter
 
 MAX_REPORTED = 500
-_BOM = b"\xef\xbb\xbf"
-
-
 def iter_input_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """``(line number, raw line)`` for each non-blank line; numbers count blank lines too."""
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if number == 1:
-                raw = raw.removeprefix(_BOM)
-            if raw.strip():
-                yield number, raw
+        yield from numbered_lines(handle)
 
 
 @dataclass

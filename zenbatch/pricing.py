@@ -7,10 +7,12 @@ realtime (standard) price.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -105,10 +107,7 @@ def cost_of(
     cached_tokens: int = 0,
 ) -> Cost:
     """The cost of some tokens at one model's prices."""
-    cached = min(cached_tokens, input_tokens)
-    cached_price = price.cached_input if price.cached_input is not None else price.input
-    realtime_in = ((input_tokens - cached) * price.input + cached * cached_price) / PER_TOKENS
-    realtime_out = output_tokens * price.output / PER_TOKENS
+    realtime_in, realtime_out = realtime_cost(price, input_tokens, output_tokens, cached_tokens)
     return Cost(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -117,6 +116,26 @@ def cost_of(
         input_realtime=realtime_in,
         output_realtime=realtime_out,
     )
+
+
+def realtime_cost(price: ModelPrice, input_tokens: Any, output_tokens: Any, cached_tokens: Any = 0) -> tuple[Any, Any]:
+    """The realtime cost of input and of output tokens, the one formula of zenbatch: numbers, or
+    NumPy arrays of one row each. Cached input tokens (at most the input) cost ``cached_input``."""
+    cached = np.minimum(cached_tokens, input_tokens)
+    cached_price = price.cached_input if price.cached_input is not None else price.input
+    return ((input_tokens - cached) * price.input + cached * cached_price) / PER_TOKENS, output_tokens * price.output / PER_TOKENS
+
+
+def money(value: float | None, currency: str | None = None) -> str:
+    """An amount as people read it: ``$0.0123`` (or ``0.0123 EUR`` with a currency); fractions of a
+    cent keep two significant digits, amounts under one four decimals; None is an em dash."""
+    if value is None:
+        return "—"
+    if value and abs(value) < 0.0001:  # two significant digits, in plain decimals: $0.000046, never $4.6e-05
+        digits = f"{value:.{1 - math.floor(math.log10(abs(value)))}f}"
+    else:
+        digits = f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}"
+    return f"{digits} {currency}" if currency else f"${digits}"
 
 
 def check_budget(total: Cost, budget: float | None, currency: str = "USD") -> None:

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from zenbatch import columns
 from zenbatch.errors import ResultsError
-from zenbatch.pricing import PriceTable
+from zenbatch.pricing import PriceTable, realtime_cost
 
 SUCCEEDED, FAILED, MISSING = "succeeded", "failed", "missing"
 RESULT_COLUMNS = [
@@ -367,11 +367,11 @@ def actual_cost(frame: pd.DataFrame, table: PriceTable | None, model: str | None
     if price is None or table is None:
         return np.full(len(frame), np.nan)
     prompt = frame["prompt_tokens"].to_numpy(dtype="float64")
-    cached = np.minimum(frame["cached_tokens"].to_numpy(dtype="float64"), prompt)
+    cached = frame["cached_tokens"].to_numpy(dtype="float64")
     completion = frame["completion_tokens"].to_numpy(dtype="float64")
-    cached_price = price.cached_input if price.cached_input is not None else price.input
-    realtime: np.ndarray = ((prompt - cached) * price.input + cached * cached_price + completion * price.output) / 1_000_000
-    return realtime * table.batch_discount
+    spent_in, spent_out = realtime_cost(price, prompt, completion, cached)
+    total: np.ndarray = (spent_in + spent_out) * table.batch_discount
+    return total
 
 
 def summarize(results: pd.DataFrame) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from zenbatch.cli import main
 from zenbatch.server import LocalBatchServer
 
 
-def test_preview_prints_each_rows_answer_and_the_realtime_cost_and_writes_the_table(tmp_path, capsys):
+def test_preview_prints_each_rows_answer_and_the_realtime_cost_and_writes_the_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: the table's cells are not wrapped
     (tmp_path / "rows.csv").write_text("id,text\na,great blender\nb,broke in a week\nc,fine\n")
     with LocalBatchServer(tmp_path / "server", engine="echo") as server:
         (tmp_path / "job.yaml").write_text(yaml.safe_dump({

@@ -28,11 +28,3 @@ def use_zenml() -> None:
     root = Path(source_utils.get_source_root()).resolve()
     if root == PACKAGE or PACKAGE in root.parents:
         source_utils.set_custom_source_root(str(PACKAGE.parent))
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value and abs(value) < 0.0001:  # fractions of a cent: keep 2 significant digits
-        return f"${value:.2g}"
-    return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"

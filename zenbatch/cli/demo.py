@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from zenbatch.cli._progress import terminal_progress
-    from zenbatch.cli._zenml import money, use_zenml
+    from zenbatch.cli._zenml import use_zenml
+    from zenbatch.pricing import money
 
     if not args.verbose:  # ZenML's own lines (every step's start and end) hide the story; --verbose shows them
         os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "WARN")

@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from zenbatch.cli._zenml import money
     from zenbatch.config import JobConfig
     from zenbatch.defaults import config_path
     from zenbatch.parts import write_results
     from zenbatch.preview import preview
+    from zenbatch.pricing import money
     from zenbatch.providers.factory import make_provider
 
     if args.concurrency < 1:

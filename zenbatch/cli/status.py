@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from zenbatch.cli._zenml import money, use_zenml
+    from zenbatch.cli._zenml import use_zenml
+    from zenbatch.pricing import money
 
     use_zenml()
     from zenbatch.zenml_ext.overview import list_jobs, live_progress, load_job

@@ -52,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import orjson
 
-    from zenbatch.cli._zenml import money, use_zenml
+    from zenbatch.cli._zenml import use_zenml
+    from zenbatch.pricing import money
 
     use_zenml()
     from zenbatch.zenml_ext.runs import file_job, run_submit, submit_job

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from zenbatch import pricing
+
 _STYLE = """
 body{font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;margin:16px;color:#1f2933}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:15px;margin:20px 0 6px;color:#323f4b}
@@ -41,11 +43,7 @@ def number(value: float | int | None, digits: int = 0) -> str:
 
 
 def money(value: float | None, currency: str = "USD") -> str:
-    if value is None:
-        return "—"
-    if value and abs(value) < 0.0001:  # a few requests cost fractions of a cent: keep 2 significant digits
-        return f"{value:.2g} {escape(currency)}"
-    return f"{value:,.4f} {escape(currency)}" if abs(value) < 1 else f"{value:,.2f} {escape(currency)}"
+    return escape(pricing.money(value, currency))
 
 
 def clip(value: Any, limit: int = 160) -> str:

@@ -235,13 +235,7 @@ def _outcome(record: dict[str, Any], structured: bool) -> tuple[Any, ...] | None
         message = err.get("message") or f"HTTP {status_code}"
         return (FAILED, None, None, None, None, None, 0, 0, 0, 0, status_code, code, message, is_retryable(status_code, code))
     content, finish_reason, embedding = _content(body)
-    usage = body.get("usage") or {}
-    prompt = usage.get("prompt_tokens", usage.get("input_tokens", 0)) or 0
-    completion = usage.get("completion_tokens", usage.get("output_tokens", 0)) or 0
-    in_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
-    out_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
-    cached = in_details.get("cached_tokens") or 0
-    reasoning = out_details.get("reasoning_tokens") or 0
+    prompt, completion, cached, reasoning = usage_of(body)
     parsed = parse_error = None
     if structured and content is not None:
         try:
@@ -253,6 +247,19 @@ def _outcome(record: dict[str, Any], structured: bool) -> tuple[Any, ...] | None
                 status_code, "content_filter", "the answer was stopped by a content filter", False)  # fmt: skip
     return (SUCCEEDED, content, parsed, parse_error, finish_reason, embedding, prompt, completion, cached, reasoning,
             status_code, None, None, False)  # fmt: skip
+
+
+def usage_of(body: dict[str, Any]) -> tuple[int, int, int, int]:
+    """``(input, output, cached, reasoning)`` tokens of a response body of any endpoint: chat and
+    completions say ``prompt_tokens``/``completion_tokens``, responses ``input_tokens``/``output_tokens``."""
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return 0, 0, 0, 0
+    inputs = usage.get("prompt_tokens", usage.get("input_tokens", 0)) or 0
+    outputs = usage.get("completion_tokens", usage.get("output_tokens", 0)) or 0
+    in_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
+    out_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
+    return int(inputs), int(outputs), int(in_details.get("cached_tokens") or 0), int(out_details.get("reasoning_tokens") or 0)
 
 
 def _content(body: dict[str, Any]) -> tuple[str | None, str | None, list[float] | None]:

@@ -7,10 +7,9 @@ never ran has ``"response": null`` and ``"error": {"code", "message"}``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
+from zenbatch.results import usage_of
 from zenbatch.server.apierror import error_body
 from zenbatch.server.engines.base import Engine, EngineReply
 from zenbatch.server.faults import FaultInjector
@@ -44,18 +43,6 @@ def not_run_record(custom_id: str, code: str) -> bytes:
 def custom_id_of(raw: bytes) -> str:
     """The custom_id of a validated line."""
     return str(orjson.loads(raw)["custom_id"])
-
-
-def usage_of(body: dict[str, Any]) -> tuple[int, int, int, int]:
-    """``(input, output, cached, reasoning)`` tokens of a realtime response body."""
-    usage = body.get("usage")
-    if not isinstance(usage, dict):
-        return 0, 0, 0, 0
-    inputs = usage.get("prompt_tokens", usage.get("input_tokens", 0)) or 0
-    outputs = usage.get("completion_tokens", usage.get("output_tokens", 0)) or 0
-    in_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
-    out_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
-    return int(inputs), int(outputs), int(in_details.get("cached_tokens") or 0), int(out_details.get("reasoning_tokens") or 0)
 
 
 def run_line(engine: Engine, faults: FaultInjector, batch_id: str, endpoint: str, number: int, raw: bytes) -> LineResult:

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from zenbatch.config import DatasetConfig, JobConfig
 from zenbatch.errors import ConfigError
 from zenbatch.estimate import load_requests
-from zenbatch.templates import from_mapping
+from zenbatch.yaml_config import from_mapping
 
 
 def test_a_dataset_is_a_file_or_an_artifact_never_both_or_neither():

@@ -9,8 +9,9 @@ from zenbatch.errors import ConfigError, DatasetError, InputValidationError
 from zenbatch.finetune import FinetuneConfig, FinetuneDataset, build_finetune, validate_finetune_file, write_finetune
 from zenbatch.labeling import LabelConfig, label_results
 from zenbatch.requests import build_requests
-from zenbatch.templates import RequestTemplate, load_yaml
+from zenbatch.templates import RequestTemplate
 from zenbatch.tokens import TokenCounter
+from zenbatch.yaml_config import load_yaml
 
 LABELS = ["positive", "negative", "neutral"]
 CORRECT_AS_JSON = FinetuneConfig(only_correct=True, truth_column="label", assistant="label_json", label_field="sentiment", validation_fraction=0)

@@ -18,7 +18,8 @@ from zenbatch.errors import ConfigError
 from zenbatch.pricing import PriceTable
 from zenbatch.providers.factory import profile_of
 from zenbatch.providers.profile import EXPIRY_RANGE, Dialect, FilePolicy, Profile, ProviderKind, ProviderLimits
-from zenbatch.templates import RequestTemplate, from_mapping, load_yaml
+from zenbatch.templates import RequestTemplate
+from zenbatch.yaml_config import from_mapping, load_yaml
 
 
 class DatasetConfig(BaseModel):

@@ -15,7 +15,7 @@ from zenbatch.errors import ConfigError
 from zenbatch.jobs import BatchJob
 from zenbatch.providers.base import BatchProvider
 from zenbatch.providers.factory import make_provider
-from zenbatch.templates import from_mapping
+from zenbatch.yaml_config import from_mapping
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from zenbatch.defaults import config_path
-from zenbatch.templates import load_yaml
+from zenbatch.yaml_config import load_yaml
 from zenbatch.zenml_ext.docker import expand
 
 

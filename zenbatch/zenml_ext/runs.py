@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zenbatch.config import DatasetConfig, JobConfig, ProviderConfig
 from zenbatch.defaults import SAMPLE_JOB, config_path
 from zenbatch.errors import ConfigError, JobStateError
-from zenbatch.templates import from_mapping, load_yaml
+from zenbatch.yaml_config import from_mapping, load_yaml
 from zenbatch.zenml_ext.failures import raise_run_failure
 from zenbatch.zenml_ext.registry import JOB_ARTIFACT, LABELED_ARTIFACT, RESULTS_ARTIFACT, job_id_of, newest_of_job
 from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config

@@ -11,7 +11,7 @@ from typing import Any
 
 from zenbatch.config import JobConfig
 from zenbatch.errors import ConfigError, JobStateError
-from zenbatch.templates import load_yaml
+from zenbatch.yaml_config import load_yaml
 from zenbatch.zenml_ext.failures import raise_run_failure
 from zenbatch.zenml_ext.pausers.zenml_schedule import deactivate_hint
 from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config

@@ -16,7 +16,7 @@ from zenbatch.labeling import VALID_COLUMN
 from zenbatch.lifecycle.riders import riders_in
 from zenbatch.parts import ResultsView, columns_of
 from zenbatch.shards import iter_shard_lines
-from zenbatch.templates import from_mapping
+from zenbatch.yaml_config import from_mapping
 from zenbatch.zenml_ext.materializers.finetune import FinetuneMaterializer
 from zenbatch.zenml_ext.registry import job_tag
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG

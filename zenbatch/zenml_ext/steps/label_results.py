@@ -10,7 +10,7 @@ from zenml import ArtifactConfig, add_tags, log_metadata, step
 
 from zenbatch import labeling
 from zenbatch.parts import ResultsView
-from zenbatch.templates import from_mapping
+from zenbatch.yaml_config import from_mapping
 from zenbatch.zenml_ext.blob_store import artifact_blobs
 from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
 from zenbatch.zenml_ext.registry import job_tag

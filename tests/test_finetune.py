@@ -198,3 +198,18 @@ def test_the_sample_job_exports_files_that_pass_the_check(tmp_path):
     reports = {name: validate_finetune_file(path, strict=True) for name, path in write_finetune(dataset, tmp_path).items()}
     assert reports["train"].examples + reports["validation"].examples == len(sample)
     assert reports["train"].warnings == [] and reports["train"].tokens > 0
+
+
+def test_examples_are_checked_in_memory_exactly_as_their_file_would_be(tmp_path):
+    from zenbatch.finetune import check_examples
+
+    good = {"messages": [{"role": "user", "content": "Review: fine"}, {"role": "assistant", "content": "neutral"}]}
+    bad = {"messages": [{"role": "user", "content": "no answer"}]}
+    for examples in ([good] * 12, [good, bad, good]):
+        dataset = FinetuneDataset(train=examples, validation=[])
+        on_disk = validate_finetune_file(write_finetune(dataset, tmp_path / str(len(examples)))["train"])
+        in_memory = check_examples(examples, "train.jsonl")
+        assert (in_memory.examples, in_memory.tokens, in_memory.warnings) == (on_disk.examples, on_disk.tokens, on_disk.warnings)
+        assert [(p.line, p.code) for p in in_memory.problems] == [(p.line, p.code) for p in on_disk.problems]
+    with pytest.raises(InputValidationError, match="train.jsonl"):
+        check_examples([good, bad], "train.jsonl", strict=True)

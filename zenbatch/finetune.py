@@ -288,22 +288,47 @@ def validate_finetune_file(path: str | Path, *, strict: bool = False, model: str
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
+    with path.open("rb") as handle:
+        return _check_lines(numbered_lines(handle, blank=True), path, strict=strict, model=model)  # a blank line is a problem here
+
+
+def check_examples(examples: list[dict[str, Any]], name: str, *, strict: bool = False, model: str = "gpt-4o-mini") -> FinetuneFileReport:
+    """Check examples exactly as their file would be checked (``validate_finetune_file``), without writing it."""
+    lines = ((number, orjson.dumps(example)) for number, example in enumerate(examples, start=1))
+    return _check_lines(lines, Path(name), strict=strict, model=model)
+
+
+def _check_lines(lines: Iterable[tuple[int, bytes]], path: Path, *, strict: bool, model: str) -> FinetuneFileReport:
     counter = TokenCounter(model)
     problems: list[Problem] = []
     examples = tokens = 0
-    with path.open("rb") as handle:
-        for number, raw in numbered_lines(handle, blank=True):  # a blank line is a problem of the file here
-            found = len(problems)
-            messages = _check_line(raw, number, problems)
-            if messages is not None and len(problems) == found:
-                examples += 1
-                tokens += counter.count_messages(messages)
+    for number, raw in lines:
+        found = len(problems)
+        messages = _check_line(raw, number, problems)
+        if messages is not None and len(problems) == found:
+            examples += 1
+            tokens += counter.count_messages(messages)
     if examples == 0 and not problems:
         problems.append(Problem("the file holds no examples", "empty_file"))
     warnings = [f"only {examples} examples; OpenAI needs at least {MIN_EXAMPLES} in a training file"] if examples < MIN_EXAMPLES else []
     if strict and problems:
         raise InputValidationError(problems, str(path))
     return FinetuneFileReport(path=path, examples=examples, tokens=tokens, problems=problems, warnings=warnings)
+
+
+def export_finetune(results: pd.DataFrame, requests: Iterable[dict[str, Any]], config: FinetuneConfig,
+                    ) -> tuple[FinetuneDataset, dict[str, FinetuneFileReport]]:  # fmt: skip
+    """The fine-tuning dataset of a job's results, and its files' reports: checked as OpenAI's upload check
+    would check ``train.jsonl`` and ``validation.jsonl``, so a bad file fails here, not at the provider.
+
+    Raises:
+        InputValidationError: no row can become an example, or an example would be refused.
+    """
+    dataset = build_finetune(results, requests, config)
+    reports = {"train": check_examples(dataset.train, "train.jsonl", strict=True)}
+    if dataset.validation:  # written only when there are held-out examples
+        reports["validation"] = check_examples(dataset.validation, "validation.jsonl", strict=True)
+    return dataset, reports
 
 
 def _check_line(raw: bytes, number: int, problems: list[Problem]) -> list[dict[str, Any]] | None:

@@ -9,6 +9,10 @@ missing and retryable here, and this job sends it (its line is kept for that).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
 import pandas as pd
 
 from zenbatch.errors import JobStateError
@@ -16,6 +20,7 @@ from zenbatch.jobs import BatchJob
 from zenbatch.ledger import REUSED, RIDERS_FILE, WAITING, Ledger
 from zenbatch.parts import OUTCOME_COLUMNS, read_part
 from zenbatch.results import MISSING
+from zenbatch.shards import iter_shard_lines
 
 
 def riders_in(job: BatchJob, start: int, stop: int) -> pd.DataFrame:
@@ -25,6 +30,16 @@ def riders_in(job: BatchJob, start: int, stop: int) -> pd.DataFrame:
     path = job.stored_file(job.riders_sha256, RIDERS_FILE)  # written a chunk at a time: a range reads only its row groups
     riders = pd.read_parquet(path, filters=[("position", ">=", start), ("position", "<", stop)])
     return riders.sort_values("position").reset_index(drop=True)
+
+
+def job_requests(job: BatchJob) -> Iterator[dict[str, Any]]:
+    """Every request of the job once, as parsed lines: its first-attempt shards' lines (retries
+    resend the same requests) and the riders between them, answered by another job."""
+    for shard in job.shards:
+        if shard.attempt == 1:
+            yield from (orjson.loads(line) for line in iter_shard_lines(job.input_file(shard))) if shard.requests else ()
+            riders = riders_in(job, *job.row_range(shard))
+            yield from (orjson.loads(line) for line in riders.get("line", []) if isinstance(line, str))
 
 
 def join_riders(job: BatchJob, frame: pd.DataFrame, riders: pd.DataFrame, offset: int, ledger: Ledger) -> bool:

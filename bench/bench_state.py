@@ -88,7 +88,9 @@ def main() -> int:
 
     work = ROOT / "work"
     work.mkdir(parents=True)
-    port = write_job(work, f"state-{args.rows}", args.shard_rows)
+    # The provider keeps the job's files, so their sizes can be read at the end; the artifact store,
+    # what this measures, holds the same whether the provider deletes them or not.
+    port = write_job(work, f"state-{args.rows}", args.shard_rows, files={"delete_inputs": False, "delete_outputs": False})
     report("dataset_bytes", write_rows(work / "rows.parquet", args.rows))
     ensure_local_stack()
     store = Path(Client().active_stack.artifact_store.path)

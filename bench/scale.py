@@ -127,11 +127,12 @@ def write_rows(path: Path, rows: int) -> int:
     return path.stat().st_size
 
 
-def write_job(folder: Path, name: str, shard_rows: int) -> int:
-    """``job.yaml`` over ``rows.parquet`` and ``provider.yaml`` for a local server limited to ``shard_rows`` a batch; returns its port."""
+def write_job(folder: Path, name: str, shard_rows: int, **provider: Any) -> int:
+    """``job.yaml`` over ``rows.parquet`` and ``provider.yaml`` for a local server limited to ``shard_rows`` a batch
+    (``provider``: more provider settings); returns its port."""
     port = _free_port()
     (folder / "provider.yaml").write_text(yaml.safe_dump(
-        {"kind": "local", "base_url": f"http://127.0.0.1:{port}/v1", "limits": {"max_requests": shard_rows}}))  # fmt: skip
+        {"kind": "local", "base_url": f"http://127.0.0.1:{port}/v1", "limits": {"max_requests": shard_rows}, **provider}))  # fmt: skip
     (folder / "job.yaml").write_text(yaml.safe_dump({
         "name": name, "dataset": {"path": "rows.parquet"}, "provider": "provider.yaml",
         "template": {"endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "id_column": "row_id",

@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from zenbatch.errors import ConfigError
-from zenbatch.labeling import require_columns
+from zenbatch.tables import label_texts, require_columns
 
 INVALID_COLUMN = "(invalid)"
 
@@ -59,25 +59,6 @@ class EvaluationReport(BaseModel):
     confusion: list[list[int]]
     confusion_columns: list[str]
     invalid_predictions: int
-
-
-def label_texts(values: pd.Series) -> list[str | None]:
-    """Labels as stripped texts, None for an absent or empty value.
-
-    Numbers read from a CSV with gaps come as floats (``4.0``); whole ones become ``"4"`` so
-    they meet the labels an answer gives.
-    """
-    texts: list[str | None] = []
-    for value in values.tolist():
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            texts.append(None)
-        elif isinstance(value, bool):
-            texts.append("true" if value else "false")
-        elif isinstance(value, float) and value.is_integer():
-            texts.append(str(int(value)))
-        else:
-            texts.append(str(value).strip() or None)
-    return texts
 
 
 def evaluate(frame: pd.DataFrame, predicted: str, truth: str, labels: list[str] | None = None) -> EvaluationReport:

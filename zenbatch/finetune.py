@@ -29,10 +29,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from zenbatch.errors import ConfigError, DatasetError, InputValidationError, Problem
-from zenbatch.evaluation import label_texts
 from zenbatch.jsonl import numbered_lines
-from zenbatch.labeling import VALID_COLUMN, require_columns
+from zenbatch.labeling import VALID_COLUMN
 from zenbatch.results import SUCCEEDED
+from zenbatch.tables import label_texts, require_columns
 from zenbatch.tokens import TokenCounter
 
 ROLES = ("system", "user", "assistant")

@@ -8,7 +8,7 @@ absent, or the value is not one of the allowed labels.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +21,7 @@ from zenbatch.blobs import Blobs
 from zenbatch.errors import ConfigError
 from zenbatch.parts import ResultsView, frames_of, stored_view
 from zenbatch.results import FAILED, MISSING, SUCCEEDED
+from zenbatch.tables import require_columns
 
 VALID_COLUMN = "label_valid"
 PROBLEM_COLUMN = "label_problem"
@@ -109,16 +110,6 @@ class LabeledResults:
     invalid: int
     missing_or_failed: int
     rows: int
-
-
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    """Raise a ConfigError naming each absent column and the columns that exist."""
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise ConfigError(
-            f"{what}: no column {', '.join(repr(c) for c in absent)} in the table; "
-            f"its columns are {', '.join(map(str, frame.columns))}"
-        )
 
 
 def label_results(results: pd.DataFrame, config: LabelConfig) -> LabeledResults:

@@ -1,4 +1,5 @@
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_plans_are_deterministic(tmp_path):
     a = plan(reviews(10), limits, out_dir=tmp_path / "a")
     b = plan(reviews(10), limits, out_dir=tmp_path / "b")
     assert [s.sha256 for s in a.shards] == [s.sha256 for s in b.shards]
-    assert [open(s.path, "rb").read() for s in a.shards] == [open(s.path, "rb").read() for s in b.shards]
+    assert [Path(s.path).read_bytes() for s in a.shards] == [Path(s.path).read_bytes() for s in b.shards]
 
 
 def test_sharding_off_refuses_what_needs_two_files_and_writes_nothing(tmp_path):

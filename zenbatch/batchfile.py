@@ -21,7 +21,7 @@ from zenbatch.errors import DatasetError, InputValidationError, Problem
 from zenbatch.jsonl import numbered_lines
 from zenbatch.providers.profile import Dialect
 from zenbatch.requests import RequestChunk
-from zenbatch.templates import DEFAULT_OUTPUT_TOKENS, ENDPOINTS
+from zenbatch.templates import DEFAULT_OUTPUT_TOKENS, ENDPOINTS, canonical_endpoint
 from zenbatch.tokens import TokenCounter
 
 LINE_URLS = {e for e in ENDPOINTS} | {e.removeprefix("/v1") for e in ENDPOINTS} | {"/v1/moderations"}
@@ -169,7 +169,7 @@ def _check_line(raw: bytes, number: int, summary: BatchFileSummary, seen: dict[s
     if body.get("stream"):
         problem("body.stream is true; batch requests cannot stream", "invalid_request", custom_id)
     elif isinstance(url, str) and url in LINE_URLS:
-        for message in check_body(url if url.startswith("/v1/") else "/v1" + url, body, unchecked=unchecked):
+        for message in check_body(canonical_endpoint(url), body, unchecked=unchecked):
             problem(message, "invalid_request", custom_id)
     return record
 
@@ -183,7 +183,7 @@ def _line_style(record: dict[str, Any], raw: bytes, number: int, dialect: Dialec
     refusal = dialect.refusal(url, _has_images(record["body"]))
     if refusal and (number == summary.first_line or "embeddings" not in refusal):  # one file, one endpoint: said once
         summary.problems.append(Problem(refusal, "refused_by_provider", line=number, custom_id=record.get("custom_id")))
-    endpoint = url if url.startswith("/v1/") else "/v1" + url
+    endpoint = canonical_endpoint(url)
     want_url, want_model = dialect.line_url(endpoint), dialect.line_model(model)
     if (url, model) == (want_url, want_model):
         return record, raw

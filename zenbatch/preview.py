@@ -67,13 +67,10 @@ def preview(config: JobConfig, provider: BatchProvider, *, rows: int = DEFAULT_R
     parser = ResultParser(structured=config.rows_template.is_structured)
     parser.feed([_as_output_line(line["custom_id"], status, body) for line, (status, body) in zip(lines, answers)], "preview")
     table = config.price_table()
-    model = config.rows_template.pricing_model
-    realtime = join_results(frame, [line["custom_id"] for line in lines], parser.frame(), table=_at_realtime(table), pricing_model=model)
-    batch = join_results(frame, [line["custom_id"] for line in lines], parser.frame(), table=table, pricing_model=model)
-    return Preview(
-        results=realtime, realtime_cost=float(summarize(realtime)["cost_usd"]), batch_cost=float(summarize(batch)["cost_usd"]),
-        currency=table.currency,
-    )  # fmt: skip
+    ids = [line["custom_id"] for line in lines]
+    results = join_results(frame, ids, parser.frame(), table=_at_realtime(table), pricing_model=config.rows_template.pricing_model)
+    realtime_cost = float(summarize(results)["cost_usd"])
+    return Preview(results=results, realtime_cost=realtime_cost, batch_cost=realtime_cost * table.batch_discount, currency=table.currency)
 
 
 def _as_output_line(custom_id: str, status: int, body: dict[str, Any]) -> bytes:

@@ -20,6 +20,11 @@ Endpoint = Literal["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/
 ENDPOINTS: tuple[str, ...] = Endpoint.__args__  # type: ignore[attr-defined]
 
 
+def canonical_endpoint(url: str) -> str:
+    """``/chat/completions`` (Azure's older line url) and ``/v1/chat/completions`` name the same endpoint."""
+    return url if url.startswith("/v1/") else "/v1" + url
+
+
 _SAMPLE_PAYLOAD = "x"  # a row's text: the rest of every body is the template's own, so one check covers all rows
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from zenbatch.lifecycle import advance
-from zenbatch.lifecycle.submit import QUEUED
 
 
 def queued_at_server(kit) -> tuple[int, list[str]]:
     """Tokens of the server's unfinished batches (from their metadata), and the codes of batches refused for the queue."""
     batches = list(kit.provider().iter_batches(1000))
-    queued = sum(int(b.metadata["zenbatch_tokens"]) for b in batches if b.status in QUEUED)
+    queued = sum(int(b.metadata["zenbatch_tokens"]) for b in batches if b.status.is_in_progress())
     refused = [c for b in batches for c in b.error_codes() if c == "token_limit_exceeded"]
     return queued, refused
 

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 def too_old(job: BatchJob, provider: BatchProvider) -> bool:
     """The job still runs batches past ``provider.max_age_hours``."""
     limit = provider.max_age_hours
-    return bool(limit) and not job.cancelled and bool(job.open_shards) and job.age_hours() > (limit or 0)
+    if not limit:  # None (or 0): no age limit
+        return False
+    return not job.cancelled and bool(job.open_shards) and job.age_hours() > limit
 
 
 class Outcome(str, Enum):

@@ -31,12 +31,12 @@ from zenbatch.lifecycle.backoff import TOKEN_LIMIT, back_off
 from zenbatch.lifecycle.poll import record
 from zenbatch.progress import Progress, silent
 from zenbatch.providers.base import FILE_QUOTA, BatchInfo, BatchProvider
+from zenbatch.templates import canonical_endpoint
 
 Checkpoint = Callable[[str, JobShard], None]
 METADATA_KEYS = ("zenbatch_job", "zenbatch_job_id", "zenbatch_shard", "zenbatch_attempt", "zenbatch_sha256",
                  "zenbatch_model", "zenbatch_tokens")  # fmt: skip
 REUSABLE = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FINALIZING, ShardStatus.COMPLETED}
-QUEUED = {ShardStatus.VALIDATING, ShardStatus.IN_PROGRESS, ShardStatus.FINALIZING, ShardStatus.CANCELLING}
 
 
 def prepare_job(
@@ -129,7 +129,7 @@ def _estimate_file(config: JobConfig, workdir: Path, ledger: Ledger | None) -> t
         expected_output_tokens=source.expected_output_tokens, budget_usd=config.budget_usd, out_dir=workdir / "inputs",
         split=split, rewrite=source.rewrite_for is not None, unchecked=source.extra_parameters,
     )  # fmt: skip
-    endpoint = url if url is None or url.startswith("/v1/") else "/v1" + url
+    endpoint = canonical_endpoint(url) if url is not None else None
     response_format = (body.get("response_format") or {}).get("type") if isinstance(body.get("response_format"), dict) else None
     text_format = ((body.get("text") or {}).get("format") or {}).get("type") if isinstance(body.get("text"), dict) else None
     return estimate, endpoint or "/v1/chat/completions", "json_schema" in (response_format, text_format)
@@ -292,7 +292,7 @@ def _queued_elsewhere(listing: list[BatchInfo], job: BatchJob) -> int:
     total = 0
     for info in listing:
         meta = info.metadata
-        if info.status in QUEUED and meta.get("zenbatch_model") == job.model and meta.get("zenbatch_job_id") != job.job_id:
+        if info.status.is_in_progress() and meta.get("zenbatch_model") == job.model and meta.get("zenbatch_job_id") != job.job_id:
             total += int(meta["zenbatch_tokens"]) if str(meta.get("zenbatch_tokens", "")).isdigit() else 0
     return total
 

@@ -157,6 +157,7 @@ class BatchProvider:
         """Create a batch whose result files live ``files.output_expires_after`` seconds."""
         lifetime = self.files.output_expires_after
         expiry: dict[str, Any] = {"output_expires_after": {"anchor": "created_at", "seconds": lifetime}} if lifetime else {}
+
         def call() -> Any:
             return self.client.batches.create(
                 input_file_id=input_file_id, endpoint=endpoint, completion_window=completion_window,  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from zenbatch.templates import canonical_endpoint
+
 BatchStatus = Literal[
     "validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"
 ]
@@ -14,11 +16,6 @@ TERMINAL: frozenset[str] = frozenset({"failed", "completed", "expired", "cancell
 BATCH_ENDPOINTS: frozenset[str] = frozenset(
     {"/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations"}
 )
-
-
-def canonical_endpoint(url: str) -> str:
-    """``/chat/completions`` and ``/v1/chat/completions`` name the same endpoint."""
-    return url if url.startswith("/v1/") else "/v1" + url
 
 
 class FileObject(BaseModel):

@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 
 from zenbatch.jsonl import numbered_lines
-from zenbatch.server.objects import BatchErrorItem, canonical_endpoint
+from zenbatch.server.objects import BatchErrorItem
+from zenbatch.templates import canonical_endpoint
 from zenbatch.tokens import TokenCounter
 
 MAX_REPORTED = 500

@@ -18,10 +18,10 @@ from threading import Event
 from zenbatch.server.apierror import error_body
 from zenbatch.server.engines.base import Engine, EngineReply, EngineStopped
 from zenbatch.server.faults import FaultInjector
-from zenbatch.server.objects import canonical_endpoint
 from zenbatch.server.records import custom_id_of, response_record, run_line
 from zenbatch.server.store import BatchRow, LineResult, Store
 from zenbatch.server.validation import iter_input_lines
+from zenbatch.templates import canonical_endpoint
 
 log = logging.getLogger("zenbatch.server")
 FLUSH_LINES = 500

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pipelines.reviews import reviews_pipeline
-from zenbatch.zenml_ext.runs import submit_job
+from zenbatch.zenml_ext.run_configs import submit_job
 
 if __name__ == "__main__":
     job = submit_job(*[*sys.argv[1:3], None, None][:2])

@@ -30,8 +30,7 @@ def _gathered(pipeline_name: str, stack_config: str) -> list[str]:
     from zenml.utils.pipeline_docker_image_builder import PipelineDockerImageBuilder
 
     from zenbatch.zenml_ext.pipelines import loader_pipeline, submit_pipeline
-    from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config
-    from zenbatch.zenml_ext.runs import submit_job
+    from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config, submit_job
 
     pipeline = {"submit": submit_pipeline, "loader": loader_pipeline}[pipeline_name]
     parameters = {"job": submit_job().model_dump(mode="json")} if pipeline_name == "submit" else None

@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from zenbatch.cli._zenml import use_zenml
 
     use_zenml()
-    from zenbatch.zenml_ext.runs import cancel_job
+    from zenbatch.zenml_ext.cancel import cancel_job
 
     cancelled = cancel_job(args.job_id)
     print(f"cancel requested for {cancelled} batch(es) of job {args.job_id}; `zenbatch collect` keeps what finished")

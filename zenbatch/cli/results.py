@@ -32,8 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix not in FORMATS:
         raise ConfigError(f"--out {out}: use a .csv, .parquet or .jsonl file name")
     use_zenml()
-    from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, newest_of_job
-    from zenbatch.zenml_ext.runs import results_version
+    from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, newest_of_job, results_version
 
     version = newest_of_job(RESULTS_ARTIFACT, args.job_id) if args.job_id else results_version(args.version)
     if version is None:

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from zenbatch.pricing import money
 
     use_zenml()
-    from zenbatch.zenml_ext.runs import file_job, run_submit, submit_job
+    from zenbatch.zenml_ext.run_configs import file_job, submit_job
+    from zenbatch.zenml_ext.runs import run_submit
 
     if args.file and (args.job or args.dataset_artifact):
         raise ConfigError("give a batch file or --job (with --dataset-artifact), not both")

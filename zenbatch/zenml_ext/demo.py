@@ -23,7 +23,8 @@ from zenbatch.pricing import PriceTable
 from zenbatch.progress import Progress, silent
 from zenbatch.zenml_ext.overview import batch_ids_of, live_progress
 from zenbatch.zenml_ext.providers import provider_for
-from zenbatch.zenml_ext.runs import run_downstream, run_submit, submit_job
+from zenbatch.zenml_ext.run_configs import submit_job
+from zenbatch.zenml_ext.runs import run_downstream, run_submit
 from zenbatch.zenml_ext.schedules import run_loader
 
 

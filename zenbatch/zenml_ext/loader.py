@@ -26,7 +26,7 @@ from zenbatch.zenml_ext import alerts
 from zenbatch.zenml_ext.input_rows import dataset_rows
 from zenbatch.zenml_ext.ledger import ArtifactLedger, save_segment, scope_of
 from zenbatch.zenml_ext.providers import provider_for
-from zenbatch.zenml_ext.registry import JOB_ARTIFACT, RESULTS_ARTIFACT, job_id_of, job_tag, mark_newest
+from zenbatch.zenml_ext.registry import RESULTS_ARTIFACT, job_id_of, job_tag, link_to_job_model, save_job_state
 from zenbatch.zenml_ext.tags import ZENBATCH_TAG
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,6 @@ def advance_job_version(version_id: str) -> JobProgress:
     from zenml import save_artifact
     from zenml.client import Client
 
-    from zenbatch.zenml_ext.materializers.batch_job import BatchJobMaterializer
     from zenbatch.zenml_ext.materializers.results import ResultsMaterializer
 
     job: BatchJob = Client().get_artifact_version(UUID(version_id)).load()
@@ -132,21 +131,17 @@ def advance_job_version(version_id: str) -> JobProgress:
     )  # fmt: skip
     for warning in collection.expiring:
         logger.warning("job %s: %s", job.name, warning)
-    tags = [ZENBATCH_TAG, job_tag(job.job_id)]
     if collection.final:
         saved = save_artifact(
-            collection.results, name=RESULTS_ARTIFACT, tags=tags, materializer=ResultsMaterializer,
+            collection.results, name=RESULTS_ARTIFACT, tags=[ZENBATCH_TAG, job_tag(job.job_id)], materializer=ResultsMaterializer,
             user_metadata={"job_id": job.job_id, "job_name": job.name, "model_version": job.model_version or ""},
         )  # fmt: skip
-        _link_to_model(saved, job)
+        link_to_job_model(saved, job)
         progress.results_version = str(saved.id)
         save_segment(job, collection.results)
         alerts.post(alerts.collected(job, counts))
     if collection.final or _shape(job, provider) != before:
-        state = save_artifact(job, name=JOB_ARTIFACT, tags=tags, materializer=BatchJobMaterializer)
-        _link_to_model(state, job)
-        mark_newest(state.id, job.job_id, collected=collection.final)
-        progress.job_version = str(state.id)
+        progress.job_version = str(save_job_state(job, collected=collection.final).id)
     progress.store_bytes_read, progress.store_bytes_written = traffic.read, traffic.written
     return progress
 
@@ -159,12 +154,3 @@ def _shape(job: BatchJob, provider: BatchProvider) -> list[Any]:
               for s in job.shards]  # fmt: skip
     return [*shards, job.polled_at if provider.min_poll_seconds else None, job.cancelled]
 
-
-def _link_to_model(artifact: Any, job: BatchJob) -> None:
-    if not job.model_version:
-        return
-    from zenml import Model
-    from zenml.model.utils import link_artifact_to_model
-
-    name, _, version = job.model_version.partition(":")
-    link_artifact_to_model(artifact, model=Model(name=name, version=version))

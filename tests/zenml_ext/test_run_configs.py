@@ -7,7 +7,7 @@ import yaml
 
 from zenbatch.defaults import config_path, sample_dataset
 from zenbatch.errors import ConfigError
-from zenbatch.zenml_ext.runs import submit_job
+from zenbatch.zenml_ext.run_configs import submit_job
 
 
 def test_the_default_is_the_shipped_sample_on_the_local_server():

@@ -4,6 +4,7 @@ import pandas as pd
 from tests.helpers import http_error_line, output_line, results_table
 from zenbatch.blobs import file_digest
 from zenbatch.parts import ResultPart, ResultsView, part_statistics, write_part, write_results
+from zenbatch.pricing import JobEstimate
 from zenbatch.results import summarize
 
 
@@ -19,7 +20,7 @@ def _view(tmp_path) -> tuple[ResultsView, pd.DataFrame]:
         write_part(frame, path)
         paths.append(str(path))
         parts.append(ResultPart(home=home, sha256=file_digest(path), **part_statistics(frame, frame["retryable"])))
-    return ResultsView(paths, parts, estimate={"batch_cost": 1.0}), pd.concat([first, second], ignore_index=True)
+    return ResultsView(paths, parts, estimate=JobEstimate(batch_cost=1.0)), pd.concat([first, second], ignore_index=True)
 
 
 def test_a_view_reads_its_parts_lazily_and_counts_from_their_statistics(tmp_path):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from zenbatch.errors import ConfigError
 from zenbatch.pricing import PriceTable
-from zenbatch.providers.factory import profile_of
+from zenbatch.providers import profile_of
 from zenbatch.providers.profile import EXPIRY_RANGE, Dialect, FilePolicy, Profile, ProviderKind, ProviderLimits
 from zenbatch.templates import RequestTemplate
 from zenbatch.yaml_config import from_mapping, load_yaml
@@ -156,6 +156,11 @@ class ProviderConfig(BaseModel):
     @property
     def profile(self) -> Profile:
         return profile_of(self.kind)
+
+    @property
+    def address(self) -> str:
+        """Where the provider is reached: its base URL or Azure endpoint ("" for OpenAI's own)."""
+        return self.base_url or self.azure_endpoint or ""
 
     def dialect(self, *models: str | None) -> Dialect:
         """The provider's dialect; for ``models`` (a job's model, deployment or base model), with

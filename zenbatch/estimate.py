@@ -13,7 +13,7 @@ from zenbatch.config import JobConfig
 from zenbatch.datasets import read_dataset
 from zenbatch.errors import ConfigError, LimitError
 from zenbatch.ledger import Split
-from zenbatch.pricing import Cost, ModelPrice, PriceTable, check_budget, cost_of
+from zenbatch.pricing import Cost, JobEstimate, ModelPrice, PriceTable, check_budget, cost_of
 from zenbatch.progress import Progress, silent
 from zenbatch.providers.profile import Dialect
 from zenbatch.requests import RequestChunk, RequestSet, build_requests
@@ -61,6 +61,15 @@ class Estimate(BaseModel):
     waiting: int = 0
     reuse_saving: float = 0.0
     work: str = ""
+
+    def for_job(self) -> JobEstimate:
+        """The figures a job's state keeps of this estimate."""
+        return JobEstimate(
+            requests=self.requests, prompt_tokens=self.prompt_tokens, output_tokens=self.output_tokens,
+            batch_cost=self.total.batch, realtime_cost=self.total.realtime, currency=self.currency,
+            prices_as_of=self.prices_as_of, tokens_exact=self.tokens_exact, reused=self.reused,
+            waiting=self.waiting, reuse_saving=self.reuse_saving,
+        )  # fmt: skip
 
 
 def estimate_plan(

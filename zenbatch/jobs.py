@@ -24,10 +24,13 @@ import orjson
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from zenbatch.blobs import Blobs
+from zenbatch.config import ProviderConfig
 from zenbatch.errors import JobStateError
 from zenbatch.ledger import key_of
 from zenbatch.parts import ResultPart
+from zenbatch.pricing import JobEstimate
 from zenbatch.shards import Shard, iter_shard_lines
+from zenbatch.yaml_config import from_mapping
 
 
 class ShardStatus(str, Enum):
@@ -189,8 +192,8 @@ class BatchJob(BaseModel):
     created_at: float = Field(default_factory=time.time)
     polled_at: float | None = None
     api_calls: dict[str, int] = Field(default_factory=dict)
-    estimate: dict[str, Any] = Field(default_factory=dict)
-    provider_config: dict[str, Any] = Field(default_factory=dict)
+    estimate: JobEstimate = Field(default_factory=JobEstimate)
+    provider_config: ProviderConfig = Field(default_factory=ProviderConfig)
     inputs_ref: str | None = None
     model_version: str | None = None
     parts: list[ResultPart] = Field(default_factory=list)
@@ -290,8 +293,9 @@ class BatchJob(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> BatchJob:
+        """A saved state; one that does not parse is a ConfigError naming the file and each bad key."""
         try:
-            return cls.model_validate(orjson.loads(Path(path).read_bytes()))
+            return from_mapping(cls, orjson.loads(Path(path).read_bytes()), str(path))
         except FileNotFoundError:
             raise JobStateError(f"no job state at {path}") from None
 

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from zenbatch.blobs import Blobs, Files, LocalFiles, file_digest
+from zenbatch.pricing import JobEstimate
 from zenbatch.results import RESULT_COLUMNS, SUCCEEDED, summarize
 
 OUTCOME_COLUMNS = [c for c in RESULT_COLUMNS if c not in ("custom_id", "cost_usd")]  # one answer's columns, its cost aside
@@ -133,15 +134,15 @@ class ResultsView:
     Attributes:
         paths: the part files, in input order.
         parts: their statistics (``summary`` and the card come from these, not from rows).
-        estimate: the job's estimate at submission, to compare the actual cost with.
+        estimate: the job's estimate at submission, to compare the actual cost with (None: none known).
     """
 
     def __init__(self, paths: list[str], parts: list[ResultPart], *, files: Files | None = None,
-                 arrow_filesystem: Any = None, estimate: dict[str, Any] | None = None):  # fmt: skip
+                 arrow_filesystem: Any = None, estimate: JobEstimate | None = None):  # fmt: skip
         self.paths, self.parts = paths, parts
         self.files: Files = files or LocalFiles()
         self.arrow_filesystem = arrow_filesystem
-        self.estimate = estimate or {}
+        self.estimate = estimate
 
     def __len__(self) -> int:
         return sum(p.rows for p in self.parts)
@@ -196,7 +197,7 @@ def columns_of(results: ResultsView | pd.DataFrame, columns: list[str]) -> pd.Da
 
 
 def stored_view(frames: Iterable[pd.DataFrame], folder: Path, blobs: Blobs | None, files: Files | None = None,
-                estimate: dict[str, Any] | None = None) -> ResultsView:  # fmt: skip
+                estimate: JobEstimate | None = None) -> ResultsView:  # fmt: skip
     """Each frame saved as a part (``folder/part-NNNNN.parquet`` and ``blobs``), seen as one view."""
     parts = [save_part(frame, folder / f"part-{home:05d}.parquet", blobs, home=home) for home, frame in enumerate(frames)]
     paths = [blobs.path(p.sha256, "parquet") if blobs is not None else str(folder / f"part-{p.home:05d}.parquet") for p in parts]

@@ -99,6 +99,31 @@ class Cost(BaseModel):
         return Cost(**{k: getattr(self, k) + getattr(other, k) for k in Cost.model_fields})
 
 
+class JobEstimate(BaseModel):
+    """What a job was estimated at when it was submitted (kept in its state; the cards and the
+    alert compare the actual cost and tokens with it).
+
+    Attributes:
+        output_tokens: the expected output tokens.
+        batch_cost / realtime_cost: the cost of the rows sent, at batch and at realtime prices.
+        tokens_exact: False when the tokenizer was guessed (unknown model): counts are approximate.
+        reused / waiting: rows not sent: answered by an earlier job, or sent by another open job.
+        reuse_saving: what the reused rows would have cost (batch price).
+    """
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    batch_cost: float = 0.0
+    realtime_cost: float = 0.0
+    currency: str = "USD"
+    prices_as_of: str = ""
+    tokens_exact: bool = True
+    reused: int = 0
+    waiting: int = 0
+    reuse_saving: float = 0.0
+
+
 def cost_of(
     table: PriceTable,
     price: ModelPrice,

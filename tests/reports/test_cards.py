@@ -9,7 +9,7 @@ import pandas as pd
 from tests.helpers import http_error_line, output_line
 from zenbatch.jobs import BatchJob, JobShard, ShardStatus
 from zenbatch.parts import part_statistics
-from zenbatch.pricing import PriceTable
+from zenbatch.pricing import JobEstimate, PriceTable
 from zenbatch.reports import render_evaluation_card, render_job_card, render_results_card
 from zenbatch.results import ResultParser, join_results, summarize
 
@@ -29,7 +29,7 @@ def test_results_card_shows_status_counts_cost_against_estimate_and_escapes_answ
     results = _results()
     ok = results["status"] == "succeeded"
     codes = part_statistics(results, ~ok)["error_codes"]
-    html = render_results_card(summarize(results), codes, results[ok], results[~ok], {"batch_cost": 0.0001, "currency": "USD", "prompt_tokens": 200})
+    html = render_results_card(summarize(results), codes, results[ok], results[~ok], JobEstimate(batch_cost=0.0001, prompt_tokens=200))
 
     assert "succeeded 2 (50.0%)" in html and "failed 1 (25.0%)" in html and "missing 1 (25.0%)" in html
     assert "rate_limit_exceeded" in html and "Slow down" in html
@@ -45,8 +45,7 @@ def test_job_card_lists_every_shard_with_batch_ids_and_the_saving():
     ]  # fmt: skip
     job = BatchJob(name="reviews <b>", provider="local", endpoint="/v1/chat/completions", batch_endpoint="/v1/chat/completions", model="gpt-4o-mini",
                    pricing_model="gpt-4o-mini", workdir=".", shards=shards,
-                   estimate={"batch_cost": 0.5, "realtime_cost": 1.0, "currency": "USD", "prompt_tokens": 150,
-                             "prices_as_of": "2026-01-15"})  # fmt: skip
+                   estimate=JobEstimate(batch_cost=0.5, realtime_cost=1.0, prompt_tokens=150, prices_as_of="2026-01-15"))  # fmt: skip
 
     html = render_job_card(job)
 
@@ -131,7 +130,7 @@ def test_job_card_draws_each_shards_life_on_a_timeline():
 def test_results_card_draws_the_actual_cost_and_tokens_against_the_estimate():
     results = _results()
     ok = results["status"] == "succeeded"
-    estimate = {"batch_cost": 0.0001, "currency": "USD", "prompt_tokens": 200, "output_tokens": 40}
+    estimate = JobEstimate(batch_cost=0.0001, prompt_tokens=200, output_tokens=40)
     html = render_results_card(summarize(results), part_statistics(results, ~ok)["error_codes"], results[ok], results[~ok], estimate)
 
     picture = _svg(html, "estimated against actual")

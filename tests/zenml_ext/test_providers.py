@@ -52,7 +52,3 @@ def test_a_secret_without_the_named_key_lists_the_keys_it_has(openai_secret, mon
     with pytest.raises(ConfigError, match=r"has no key 'token' \(it has: api_key\)"):
         provider_for(ProviderConfig(kind="openai", api_key_secret=f"{openai_secret}.token"))
 
-
-def test_a_broken_saved_provider_config_is_a_config_error_naming_the_key(zenml_store):
-    with pytest.raises(ConfigError, match=r"the job's saved provider config.*kind"):
-        provider_for({"kind": "opnai"})

@@ -91,20 +91,8 @@ def prepare_job(
         max_attempts=max_attempts,
         max_enqueued_tokens=max_enqueued_tokens or queue,
         shards=shards,
-        estimate={
-            "requests": estimate.requests,
-            "prompt_tokens": estimate.prompt_tokens,
-            "output_tokens": estimate.output_tokens,
-            "batch_cost": estimate.total.batch,
-            "realtime_cost": estimate.total.realtime,
-            "currency": estimate.currency,
-            "prices_as_of": estimate.prices_as_of,
-            "tokens_exact": estimate.tokens_exact,
-            "reused": estimate.reused,
-            "waiting": estimate.waiting,
-            "reuse_saving": estimate.reuse_saving,
-        },
-        provider_config=config.provider.model_dump(mode="json"),
+        estimate=estimate.for_job(),
+        provider_config=config.provider.model_copy(),
         metadata=config.metadata,
         rows=estimate.requests + estimate.reused + estimate.waiting,
     )
@@ -163,9 +151,7 @@ def job_key(job: BatchJob, work: str) -> str:
     submitted before instead of opening a second one. ``work`` is the digest of every row's
     custom_id and request (``ledger.Split.digest``), whether the row is sent or answered elsewhere.
     """
-    provider = job.provider_config
-    parts = [job.name, job.provider, str(provider.get("base_url") or provider.get("azure_endpoint") or ""),
-             job.batch_endpoint, job.model, work]  # fmt: skip
+    parts = [job.name, job.provider, job.provider_config.address, job.batch_endpoint, job.model, work]
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
 

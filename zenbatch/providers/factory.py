@@ -9,18 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from zenbatch.providers import azure, local, openai
+from zenbatch.providers import profile_of
 from zenbatch.providers.base import BatchProvider, RetryPolicy
-from zenbatch.providers.profile import Profile, ProviderKind
 
 if TYPE_CHECKING:
     from zenbatch.config import ProviderConfig
-
-PROFILES: dict[str, Profile] = {p.kind: p for p in (openai.PROFILE, azure.PROFILE, local.PROFILE)}
-
-
-def profile_of(kind: ProviderKind) -> Profile:
-    return PROFILES[kind]
 
 
 def make_provider(

@@ -6,7 +6,7 @@ import time
 
 from zenbatch.jobs import BatchJob
 from zenbatch.lifecycle.files import expiring
-from zenbatch.providers.factory import PROFILES
+from zenbatch.providers import PROFILES
 from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
 from zenbatch.reports.svg import Span, timeline
 
@@ -44,10 +44,7 @@ def _timeline(job: BatchJob) -> str:
 
 def render_job_card(job: BatchJob) -> str:
     """One HTML page describing a job and its shards."""
-    estimate = job.estimate
-    currency = str(estimate.get("currency", "USD"))
-    batch_cost, realtime_cost = estimate.get("batch_cost"), estimate.get("realtime_cost")
-    saved = realtime_cost - batch_cost if batch_cost is not None and realtime_cost is not None else None
+    estimate, currency = job.estimate, job.estimate.currency
     first = [s for s in job.shards if s.attempt == 1]
     statuses = job.status_counts()
     state = "collected" if job.collected else ("cancelled" if job.cancelled else "open")
@@ -60,16 +57,16 @@ def render_job_card(job: BatchJob) -> str:
     summary = figures([
         ("requests", number(sum(s.requests for s in first))),
         ("shards", number(len(job.shards))),
-        ("estimated prompt tokens", number(estimate.get("prompt_tokens"))),
-        ("estimated output tokens", number(estimate.get("output_tokens"))),
-        ("estimated cost (batch)", money(batch_cost, currency)),
-        ("same work realtime", money(realtime_cost, currency)),
-        ("saved by batching", money(saved, currency)),
+        ("estimated prompt tokens", number(estimate.prompt_tokens)),
+        ("estimated output tokens", number(estimate.output_tokens)),
+        ("estimated cost (batch)", money(estimate.batch_cost, currency)),
+        ("same work realtime", money(estimate.realtime_cost, currency)),
+        ("saved by batching", money(estimate.realtime_cost - estimate.batch_cost, currency)),
     ])  # fmt: skip
     note = ""
-    if estimate.get("prices_as_of"):
-        exact = "" if estimate.get("tokens_exact", True) else "; token counts approximate for this model"
-        note = f"<div class='legend'>prices as of {text(estimate['prices_as_of'])}{exact}</div>"
+    if estimate.prices_as_of:
+        exact = "" if estimate.tokens_exact else "; token counts approximate for this model"
+        note = f"<div class='legend'>prices as of {text(estimate.prices_as_of)}{exact}</div>"
     rows = [
         (s.index, s.attempt, s.requests, s.prompt_tokens, s.status.value, s.ended.value if s.ended else None,
          f"{s.request_counts.completed:,} / {s.request_counts.failed:,} / {s.request_counts.total:,}",

@@ -6,18 +6,19 @@ from typing import Any
 
 import pandas as pd
 
+from zenbatch.pricing import JobEstimate
 from zenbatch.reports.html import Raw, clip, figures, money, number, page, parts_bar, section, table, text
 from zenbatch.reports.svg import paired_bars
 from zenbatch.results import FAILED, MISSING, SUCCEEDED
 
 
 def render_results_card(summary: dict[str, Any], codes: dict[str, int], answers: pd.DataFrame, failures: pd.DataFrame,
-                        estimate: dict[str, Any] | None = None) -> str:  # fmt: skip
-    """One HTML page summarising a job's results: counts (``results.summarize``), rows by error code, sample rows."""
-    estimate = estimate or {}
-    currency = str(estimate.get("currency", "USD"))
+                        estimate: JobEstimate | None = None) -> str:  # fmt: skip
+    """One HTML page summarising a job's results: counts (``results.summarize``), rows by error code,
+    sample rows, and the actual cost and tokens against the ``estimate`` (when known)."""
+    currency = estimate.currency if estimate else "USD"
     actual = summary.get("cost_usd")
-    estimated = estimate.get("batch_cost")
+    estimated, prompt, output = (estimate.batch_cost, estimate.prompt_tokens, estimate.output_tokens) if estimate else (None, None, None)
     versus = ""
     if estimated:
         versus = f" ({100 * actual / estimated:.0f}% of the estimate)" if actual is not None else ""
@@ -27,14 +28,14 @@ def render_results_card(summary: dict[str, Any], codes: dict[str, int], answers:
         ("completion tokens", number(summary.get("completion_tokens"))),
         ("actual cost (batch)", money(actual, currency)),
         ("estimated cost (batch)", money(estimated, currency)),
-        ("estimated prompt tokens", number(estimate.get("prompt_tokens"))),
+        ("estimated prompt tokens", number(prompt)),
     ])  # fmt: skip
     status = parts_bar({name: int(summary.get(name, 0)) for name in (SUCCEEDED, FAILED, MISSING)})
     retry = f"<div class='legend'>{number(summary.get('retryable'))} rows failed for a retryable reason</div>"
     against = paired_bars([
         ("cost (batch)", estimated, actual, "money"),
-        ("prompt tokens", estimate.get("prompt_tokens"), summary.get("prompt_tokens"), ""),
-        ("output tokens", estimate.get("output_tokens"), summary.get("completion_tokens"), ""),
+        ("prompt tokens", prompt, summary.get("prompt_tokens"), ""),
+        ("output tokens", output, summary.get("completion_tokens"), ""),
     ])
     return page(
         "Batch results",

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from zenbatch.jobs import BatchJob
+from zenbatch.pricing import money
 from zenbatch.providers.base import redact
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,13 @@ def post(message: str) -> bool:
 
 def collected(job: BatchJob, summary: dict[str, Any]) -> str:
     """The message of a collected job: rows by status, actual against estimated cost, the run."""
-    estimated = float(job.estimate.get("batch_cost") or 0.0)
-    actual = float(summary.get("cost_usd") or 0.0)
+    estimated, actual = job.estimate.batch_cost, float(summary.get("cost_usd") or 0.0)
     share = f" ({actual / estimated:.0%} of the estimate)" if estimated else ""
     rows = ", ".join(f"{summary.get(k, 0):,} {k}" for k in ("succeeded", "failed", "missing"))
+    currency = None if job.estimate.currency == "USD" else job.estimate.currency  # $ for dollars
     return (
         f"zenbatch: job {job.name} ({job.job_id}) is collected: {summary.get('rows', 0):,} rows, {rows}. "
-        f"Cost ${actual:,.4f} against ${estimated:,.4f} estimated{share}. {_run_link()}"
+        f"Cost {money(actual, currency)} against {money(estimated, currency)} estimated{share}. {_run_link()}"
     )
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
+from zenbatch.config import ProviderConfig
 from zenbatch.jobs import BatchJob
 from zenbatch.ledger import ANSWER_COLUMNS, KEYS_FILE, SEGMENT_SCHEMA, segment
 from zenbatch.parts import ResultsView
@@ -38,10 +38,9 @@ class LedgerSegment(BaseModel):
     rows: int
 
 
-def scope_of(provider_config: dict[str, Any]) -> str:
-    """Which provider answers: its kind and endpoint (a hash; names no key)."""
-    where = provider_config.get("base_url") or provider_config.get("azure_endpoint") or ""
-    return hashlib.blake2b(f"{provider_config.get('kind')}\n{where}".encode(), digest_size=6).hexdigest()
+def scope_of(provider: ProviderConfig) -> str:
+    """Which provider answers: its kind and address (a hash; names no key)."""
+    return hashlib.blake2b(f"{provider.kind}\n{provider.address}".encode(), digest_size=6).hexdigest()
 
 
 def scope_tag(scope: str) -> str:

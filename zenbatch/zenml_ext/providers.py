@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 from zenbatch.config import ProviderConfig
 from zenbatch.errors import ConfigError
 from zenbatch.jobs import BatchJob
 from zenbatch.providers.base import BatchProvider
 from zenbatch.providers.factory import make_provider
-from zenbatch.yaml_config import from_mapping
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +37,10 @@ def secret_value(reference: str) -> str:
     return values[key]
 
 
-def provider_for(config: ProviderConfig | BatchJob | dict[str, Any]) -> BatchProvider:
+def provider_for(config: ProviderConfig | BatchJob) -> BatchProvider:
     """The provider of a config or a job; a configured secret wins over the environment."""
     if isinstance(config, BatchJob):
         config = config.provider_config
-    if isinstance(config, dict):
-        config = from_mapping(ProviderConfig, config, "the job's saved provider config")
     api_key = None
     if config.api_key_secret:
         try:

@@ -25,6 +25,7 @@ from zenbatch.home import job_folder
 from zenbatch.jobs import BatchJob
 from zenbatch.ledger import KEYS_FILE, RIDERS_FILE
 from zenbatch.reports import render_job_card
+from zenbatch.yaml_config import from_mapping
 from zenbatch.zenml_ext.blob_store import artifact_blobs
 
 JOB_FILE = "job.json"
@@ -46,7 +47,7 @@ class BatchJobMaterializer(BaseMaterializer):
 
     def load(self, data_type: type[Any]) -> BatchJob:
         with fileio.open(os.path.join(self.uri, JOB_FILE), "rb") as handle:
-            job = BatchJob.model_validate(orjson.loads(handle.read()))
+            job = from_mapping(BatchJob, orjson.loads(handle.read()), f"the batch_job artifact at {self.uri}")
         workdir = job_folder(job.job_id)
         job.workdir = str(workdir)
         for shard in job.shards:
@@ -85,9 +86,9 @@ class BatchJobMaterializer(BaseMaterializer):
             "model": data.model,
             "shards": len(data.shards),
             "requests": sum(s.requests for s in data.shards if s.attempt == 1),
-            "estimated_prompt_tokens": int(data.estimate.get("prompt_tokens", 0)),
-            "estimated_batch_cost": float(data.estimate.get("batch_cost", 0.0)),
-            "estimated_realtime_cost": float(data.estimate.get("realtime_cost", 0.0)),
+            "estimated_prompt_tokens": data.estimate.prompt_tokens,
+            "estimated_batch_cost": data.estimate.batch_cost,
+            "estimated_realtime_cost": data.estimate.realtime_cost,
             "batch_ids": [s.batch_id for s in data.shards if s.batch_id],
             "shard_statuses": data.status_counts(),
             "collected": data.collected,

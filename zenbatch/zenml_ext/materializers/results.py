@@ -21,13 +21,13 @@ from zenml.io import fileio
 from zenml.materializers.base_materializer import BaseMaterializer
 
 from zenbatch.parts import SAMPLES, ResultPart, ResultsView, error_codes, part_statistics, read_part, write_part
+from zenbatch.pricing import JobEstimate
 from zenbatch.reports import render_results_card
 from zenbatch.results import SUCCEEDED, summarize
 from zenbatch.zenml_ext.blob_store import arrow_filesystem, artifact_blobs
 
 DATA_FILE = "results.parquet"
 MANIFEST = "parts.json"
-ESTIMATE_KEY = "zenbatch_estimate"
 
 
 class ResultsMaterializer(BaseMaterializer):
@@ -44,7 +44,8 @@ class ResultsMaterializer(BaseMaterializer):
         for path, part in zip(data.paths, data.parts):
             if not blobs.has(part.sha256, "parquet"):
                 blobs.put(path, part.sha256, "parquet")
-        manifest = {"parts": [p.model_dump(mode="json") for p in data.parts], "estimate": data.estimate}
+        estimate = data.estimate.model_dump(mode="json") if data.estimate else None
+        manifest = {"parts": [p.model_dump(mode="json") for p in data.parts], "estimate": estimate}
         with fileio.open(os.path.join(self.uri, MANIFEST), "wb") as handle:
             handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
 
@@ -56,8 +57,9 @@ class ResultsMaterializer(BaseMaterializer):
             manifest = orjson.loads(handle.read())
         blobs = artifact_blobs(self.artifact_store)
         parts = [ResultPart.model_validate(p) for p in manifest["parts"]]
+        estimate = JobEstimate.model_validate(manifest["estimate"]) if manifest.get("estimate") else None
         return ResultsView([blobs.path(p.sha256, "parquet") for p in parts], parts, files=fileio,
-                           arrow_filesystem=arrow_filesystem(self.artifact_store), estimate=manifest.get("estimate"))  # fmt: skip
+                           arrow_filesystem=arrow_filesystem(self.artifact_store), estimate=estimate)  # fmt: skip
 
     def save_visualizations(self, data: ResultsView | pd.DataFrame) -> dict[str, VisualizationType]:
         path = os.path.join(self.uri, "results.html")
@@ -66,7 +68,7 @@ class ResultsMaterializer(BaseMaterializer):
         else:
             ok = data["status"] == SUCCEEDED
             codes = part_statistics(data, pd.Series(False, index=data.index))["error_codes"]
-            card = render_results_card(summarize(data), codes, data[ok].head(SAMPLES), data[~ok].head(SAMPLES), data.attrs.get(ESTIMATE_KEY))
+            card = render_results_card(summarize(data), codes, data[ok].head(SAMPLES), data[~ok].head(SAMPLES))
         with fileio.open(path, "w") as handle:
             handle.write(card)
         return {path: VisualizationType.HTML}

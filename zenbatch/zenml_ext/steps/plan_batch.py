@@ -20,7 +20,7 @@ logger = get_logger(__name__)
 @step
 def plan_batch(dataset: pd.DataFrame | None, job: JobConfig, max_attempts: int = 3) -> Annotated[BatchJob, "batch_plan"]:
     """The job's shards, written and hashed, with the estimate; nothing is uploaded (``dataset`` None: the job's input file)."""
-    ledger = ArtifactLedger(scope_of(job.provider.model_dump(mode="json")))  # rows answered before are not sent again
+    ledger = ArtifactLedger(scope_of(job.provider))  # rows answered before are not sent again
     planned, estimate = prepare_job(job, None, dataset, max_attempts=max_attempts, progress=LineProgress(logger.info, "rows"), ledger=ledger)
     context = get_step_context()
     if "dataset" in context.step_run.inputs:

@@ -17,7 +17,9 @@ def test_two_jobs_on_one_model_never_pass_its_queue_and_both_finish(server_facto
     probe = server_factory()
     per_shard = max(s.prompt_tokens for s in probe.job(4, name="probe", limits={"max_requests": 2})[0].shards)
     limit = per_shard * 3
-    kit = server_factory(line_delay_ms=40, max_enqueued_tokens=limit)  # the server refuses past it, as OpenAI does
+    # The server refuses past the limit, as OpenAI does; a batch stays validating (queued) for a second,
+    # so the pass that submitted it still sees it queued, however fast its lines run.
+    kit = server_factory(validate_delay=1.0, max_enqueued_tokens=limit)
     queue = {"queue_limits": {"gpt-4o-mini": limit}}
     first, first_rows = kit.job(10, name="first", limits={"max_requests": 2}, provider=queue)
     second, second_rows = kit.job(12, name="second", limits={"max_requests": 2}, provider=queue)

@@ -94,7 +94,7 @@ def check_body(endpoint: str, body: dict[str, Any], *, where: str = "body", unch
     """
     skipped = set(unchecked)
     body = {k: v for k, v in body.items() if k not in skipped}
-    key = orjson.dumps([endpoint, where, _shape(body)])
+    key = orjson.dumps([endpoint, where, {k: _shape(v, k) if k in PROMPT_KEYS else v for k, v in body.items()}])
     if key in _PASSED:
         return []
     problems: list[str] = []
@@ -114,11 +114,13 @@ def check_body(endpoint: str, body: dict[str, Any], *, where: str = "body", unch
     return list(dict.fromkeys(problems))
 
 
-# Bodies that passed, by shape: the body with its free texts blanked (a row's content, a prompt,
-# an image's data). A free text is accepted wherever a string is; what the check reads (roles,
-# types, choices, numbers, schemas) is kept, so a body of a shape that passed passes too.
+# Bodies that passed, by shape: the body with the free texts of its prompt blanked (a row's
+# content, a prompt, an image's data). A free text is accepted wherever a string is; what the
+# check reads (roles, types, choices, numbers, schemas) is kept, so a body of a shape that passed
+# passes too. Only the prompt's keys are walked: the parameters (a schema, tools) go as they are.
 _PASSED: set[bytes] = set()
 _PASSED_MAX = 100_000
+PROMPT_KEYS = frozenset({"messages", "input", "prompt", "instructions"})
 TEXT_KEYS = frozenset({"content", "text", "url", "data", "file_data", "input", "prompt", "instructions", "arguments", "refusal"})
 
 

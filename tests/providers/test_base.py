@@ -21,10 +21,10 @@ def batch_json(batch_id="batch_1", status="validating", **extra):
     }  # fmt: skip
 
 
-def provider_with(handler, sleeps=None):
+def provider_with(handler, sleeps=None, retry=None):
     client = httpx2.Client(transport=httpx2.MockTransport(handler))
     config = ProviderConfig(kind="openai", base_url="https://api.example.test/v1")
-    return make_provider(config, api_key=SECRET, http_client=client, retry=RetryPolicy(attempts=4, base=1.0),
+    return make_provider(config, api_key=SECRET, http_client=client, retry=retry or RetryPolicy(attempts=4, base=1.0),
                          sleep=(sleeps.append if sleeps is not None else lambda s: None))  # fmt: skip
 
 
@@ -40,12 +40,24 @@ def test_transient_failures_are_retried_with_growing_jittered_backoff():
         return answer
 
     sleeps: list[float] = []
-    provider = provider_with(handler, sleeps)
+    provider = provider_with(handler, sleeps, retry=RetryPolicy(attempts=4, base=1.0, seed=7))
     with pytest.raises(TransientProviderError, match="could not reach"):
         provider.retrieve("batch_1")
     assert seen == ["/v1/batches/batch_1"] * 4
-    assert len(sleeps) == 3 and 0 <= sleeps[0] <= 1.0 and 0 <= sleeps[1] <= 2.0 and 0 <= sleeps[2] <= 4.0
+    same = RetryPolicy(attempts=4, base=1.0, seed=7)
+    assert sleeps == [same.delay(1), same.delay(2), same.delay(3)]  # the policy's waits, in order
     assert provider.calls["retrieve"] == 4
+
+
+def test_the_backoff_doubles_up_to_its_cap_with_full_jitter():
+    policy = RetryPolicy(base=0.5, cap=4.0, seed=3)
+    bounds = [policy.bound(attempt) for attempt in range(1, 7)]
+    assert bounds == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    for attempt, bound in enumerate(bounds, start=1):
+        waits = [policy.delay(attempt) for _ in range(400)]
+        assert all(0 <= w <= bound for w in waits)
+        assert 0.4 * bound < sum(waits) / len(waits) < 0.6 * bound  # spread over the whole range, not 0
+        assert max(waits) > 0.9 * bound
 
 
 def test_a_retry_that_succeeds_returns_the_projects_own_model():

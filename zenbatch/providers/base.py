@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from zenbatch.errors import JobStateError, ProviderError, TransientProviderError
 from zenbatch.jobs import RequestCounts, ShardStatus
@@ -40,15 +40,25 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 class RetryPolicy(BaseModel):
-    """Retries of transient failures: ``attempts`` calls at most, backoff doubling from ``base``."""
+    """Retries of transient failures: ``attempts`` calls at most, backoff doubling from ``base``
+    up to ``cap``; ``seed`` makes the jitter repeatable."""
 
     attempts: int = Field(default=5, ge=1)
     base: float = Field(default=0.5, ge=0)
     cap: float = Field(default=30.0, ge=0)
+    seed: int | None = None
+    _rng: random.Random = PrivateAttr(default_factory=random.Random)
+
+    def model_post_init(self, context: Any) -> None:
+        self._rng = random.Random(self.seed)
 
     def delay(self, attempt: int) -> float:
-        """Full-jitter backoff before retry ``attempt`` (1-based)."""
-        return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
+        """Full-jitter backoff before retry ``attempt`` (1-based): anywhere from 0 to the doubled bound."""
+        return self._rng.uniform(0, self.bound(attempt))
+
+    def bound(self, attempt: int) -> float:
+        """The longest wait before retry ``attempt``: ``base`` doubled ``attempt - 1`` times, at most ``cap``."""
+        return min(self.cap, self.base * 2.0 ** (attempt - 1))
 
 
 class BatchInfo(BaseModel):

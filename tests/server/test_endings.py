@@ -53,14 +53,14 @@ def test_a_batch_whose_every_line_failed_still_completes_without_output_file(mak
 
 
 def test_window_passing_expires_the_batch_keeping_finished_lines(make_server):
-    server = make_server(line_delay_ms=40, expire_after=0.6, workers=1)
+    server = make_server(hold_at_line=15, expire_after=0.6, workers=2)  # 15 lines run, then the window passes
     client = openai_client(server)
 
     batch = wait_for(client, submit(client, chat_file(50)).id, timeout=20)
 
     outputs, errors = read_jsonl(client, batch.output_file_id), read_jsonl(client, batch.error_file_id)
     assert batch.status == "expired" and batch.expired_at and batch.completed_at is None
-    assert 0 < len(outputs) < 50 and len(outputs) + len(errors) == 50
+    assert len(outputs) == 15 and len(errors) == 35
     assert batch.request_counts.model_dump() == {"total": 50, "completed": len(outputs), "failed": len(errors)}
     for record in errors:
         assert record["response"] is None
@@ -71,10 +71,10 @@ def test_window_passing_expires_the_batch_keeping_finished_lines(make_server):
 
 
 def test_cancel_goes_cancelling_then_cancelled_keeping_finished_lines(make_server):
-    server = make_server(line_delay_ms=30, workers=1)
+    server = make_server(hold_at_line=3, workers=2)  # 3 lines run, then the batch waits for its cancel
     client = openai_client(server)
     batch = submit(client, chat_file(100))
-    wait_for_counts(client, batch.id, lambda c: c.completed >= 3)
+    wait_for_counts(client, batch.id, lambda c: c.completed == 3)
 
     cancelling = client.batches.cancel(batch.id)
 
@@ -83,7 +83,7 @@ def test_cancel_goes_cancelling_then_cancelled_keeping_finished_lines(make_serve
     done = wait_for(client, batch.id, seen=seen)
     assert done.status == "cancelled" and done.cancelled_at and set(seen) <= {"cancelling", "cancelled"}
     outputs, errors = read_jsonl(client, done.output_file_id), read_jsonl(client, done.error_file_id)
-    assert len(outputs) >= 3 and len(outputs) + len(errors) == 100
+    assert len(outputs) == 3 and len(errors) == 97
     assert {r["error"]["code"] for r in errors} == {"batch_cancelled"}
     assert len(server.execution_counts()) == len(outputs)
     assert client.batches.cancel(batch.id).status == "cancelled"  # cancelling again is harmless

@@ -37,6 +37,9 @@ class FaultSettings(BaseModel):
         output_files_live: output and error files expire this many seconds after they are written,
             whatever the batch's ``output_expires_after`` asked.
         report_status: batch objects report this status instead of their own (an unknown one).
+        hold_at_line: no line of a batch past its Nth starts until the batch ends otherwise (it
+            is cancelled, its window passes, or the server stops), so an interruption lands at a
+            known line whatever the machine's speed; a batch of at most N lines runs through.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,6 +58,7 @@ class FaultSettings(BaseModel):
     short_outputs: int = Field(0, ge=0)
     output_files_live: int | None = Field(None, ge=1)
     report_status: str | None = None
+    hold_at_line: int | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _shares_fit(self) -> FaultSettings:

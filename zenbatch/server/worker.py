@@ -25,6 +25,7 @@ from zenbatch.templates import canonical_endpoint
 
 log = logging.getLogger("zenbatch.server")
 FLUSH_LINES = 500
+HOLD_POLL_SECONDS = 0.05
 FLUSH_SECONDS = 0.1
 
 
@@ -52,6 +53,7 @@ class LineRunner:
     def run(self, batch: BatchRow, input_path: Path) -> RunEnd:
         endpoint = canonical_endpoint(batch.endpoint)
         done = set(self.store.done_lines(batch.id))
+        started, hold = len(done), self.faults.settings.hold_at_line
         in_flight: dict[Future[LineResult], tuple[int, bytes]] = {}
         pending: list[LineResult] = []
         last_check = time.monotonic()
@@ -68,6 +70,11 @@ class LineRunner:
         for number, raw in iter_input_lines(input_path):
             if number in done:
                 continue
+            if hold is not None and started >= hold:
+                while in_flight:
+                    collect(block=True)
+                end = self._held(batch, pending)
+                break
             # Stop and deadline are cheap to check, so every line looks; a cancel needs SQLite,
             # so it is looked for when results are flushed.
             end = self._interruption(batch, check_cancel=False)
@@ -82,12 +89,21 @@ class LineRunner:
             while len(in_flight) >= self.window:
                 collect(block=True)
             in_flight[self.pool.submit(run_line, self.engine, self.faults, batch.id, endpoint, number, raw)] = (number, raw)
+            started += 1
         while in_flight:
             collect(block=True)
         self.store.record_results(batch.id, pending)
         if end is RunEnd.DONE:
             # The last lines may have run past a cancel or a stop: look once more.
             end = self._interruption(batch, finished=True)
+        return end
+
+    def _held(self, batch: BatchRow, pending: list[LineResult]) -> RunEnd:
+        """The ``hold_at_line`` fault: the lines run so far are recorded, and no other starts until the batch ends otherwise."""
+        self.store.record_results(batch.id, pending)
+        pending.clear()
+        while (end := self._interruption(batch)) is RunEnd.DONE:
+            self.stopping.wait(HOLD_POLL_SECONDS)
         return end
 
     def _interruption(self, batch: BatchRow, *, finished: bool = False, check_cancel: bool = True) -> RunEnd:

@@ -19,8 +19,8 @@ ROOT = Path(tempfile.mkdtemp(prefix="zenbatch-scale-"))
 os.environ.update(ZENML_ANALYTICS_OPT_IN="false", ZENML_CONFIG_PATH=str(ROOT / "zenml"), ZENML_LOGGING_VERBOSITY="WARN",
                   ZENML_REPOSITORY_PATH=str(ROOT), ZENBATCH_HOME=str(ROOT / "home"))  # fmt: skip
 
-from bench._common import report  # noqa: E402
-from bench.scale import run_scale  # noqa: E402
+from bench._common import report  # noqa: E402 (after ZenML's environment is set)
+from bench.scale import run_scale  # noqa: E402 (likewise)
 
 
 def main() -> int:

@@ -34,8 +34,8 @@ ENV = {**os.environ, "ZENML_ANALYTICS_OPT_IN": "false", "ZENML_CONFIG_PATH": str
        "ZENML_LOGGING_VERBOSITY": "WARN", "ZENBATCH_HOME": str(ROOT / "home")}  # fmt: skip
 os.environ.update(ENV)
 
-from bench._common import report  # noqa: E402
-from bench.scale import _start_server, write_job, write_rows  # noqa: E402
+from bench._common import report  # noqa: E402 (after ZenML's environment is set)
+from bench.scale import _start_server, write_job, write_rows  # noqa: E402 (likewise)
 
 # One stage in a process of its own: prints a JSON line with its figures last.
 STAGE = """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import urlparse
@@ -39,13 +40,16 @@ def read_dataset(path: str | Path) -> pd.DataFrame:
         raise DatasetError(f"{path}: unknown dataset format {suffix!r}; use .csv, .parquet or .jsonl")
     if remote:
         data = _fetch(str(path))
-        opener: Opener = lambda: io.BytesIO(data)  # noqa: E731
+        opener: Opener = partial(io.BytesIO, data)
     else:
         path = Path(path)
         if not path.is_file():
             raise DatasetError(f"{path}: no such dataset file; check dataset.path (relative to the job config)")
         local = path
-        opener = lambda: local.open("rb")  # noqa: E731
+
+        def opener() -> BinaryIO:
+            return local.open("rb")
+
     return _parse(kind, opener, str(path))
 
 

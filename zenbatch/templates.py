@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -17,7 +17,7 @@ from zenbatch.errors import ConfigError
 from zenbatch.yaml_config import from_mapping, load_yaml
 
 Endpoint = Literal["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/v1/completions"]
-ENDPOINTS: tuple[str, ...] = Endpoint.__args__  # type: ignore[attr-defined]
+ENDPOINTS: tuple[str, ...] = get_args(Endpoint)
 
 
 def canonical_endpoint(url: str) -> str:

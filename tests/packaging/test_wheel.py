@@ -96,7 +96,9 @@ def test_the_wheel_holds_only_the_zenbatch_namespace_and_its_configs(installed):
 
 
 def test_every_command_works_with_its_defaults_from_a_project_of_ones_own(installed, server):
-    cli = lambda *args, **kw: run([installed.zenbatch, *args], installed.env, installed.project, **kw)  # noqa: E731
+    def cli(*args, **kw):
+        return run([installed.zenbatch, *args], installed.env, installed.project, **kw)
+
     found = run([str(installed.python), "-c", "import zenbatch, steps; print(zenbatch.__file__); print(steps.__file__)"],
                  installed.env, installed.project).stdout.split()  # fmt: skip
     assert "site-packages" in found[0] and found[1] == str(installed.project / "steps" / "__init__.py")

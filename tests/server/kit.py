@@ -31,7 +31,7 @@ def submit(client: OpenAI, content: bytes, *, endpoint: str = "/v1/chat/completi
            metadata: dict[str, str] | None = None) -> Batch:
     file = client.files.create(file=(filename, content), purpose="batch")
     kwargs: dict[str, Any] = {"metadata": metadata} if metadata else {}
-    return client.batches.create(input_file_id=file.id, endpoint=endpoint, completion_window="24h", **kwargs)  # type: ignore[arg-type]
+    return client.batches.create(input_file_id=file.id, endpoint=endpoint, completion_window="24h", **kwargs)
 
 
 def wait_for(client: OpenAI, batch_id: str, statuses: Iterable[str] = TERMINAL, timeout: float = 30.0,

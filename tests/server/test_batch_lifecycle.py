@@ -86,10 +86,10 @@ def test_create_refuses_bad_requests(client):
     with pytest.raises(openai.NotFoundError):
         client.batches.create(input_file_id="file-missing000000000", endpoint="/v1/chat/completions", completion_window="24h")
     with pytest.raises(openai.BadRequestError) as caught:
-        client.batches.create(input_file_id=file.id, endpoint="/v1/audio/speech", completion_window="24h")  # type: ignore[arg-type]
+        client.batches.create(input_file_id=file.id, endpoint="/v1/audio/speech", completion_window="24h")
     assert caught.value.body["param"] == "endpoint"
     with pytest.raises(openai.BadRequestError):
-        client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="48h")  # type: ignore[arg-type]
+        client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="48h")
     with pytest.raises(openai.BadRequestError) as caught:
         client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h",
                               metadata={f"k{i}": "v" for i in range(17)})

@@ -231,7 +231,9 @@ def _merge(job: BatchJob, shard: JobShard, parser: ResultParser | None, rows: In
             all_ids[~sent], all_keys[~sent] = riders["custom_id"].to_numpy(), riders["request_key"].to_numpy()
         frame = join_results(rows(start, stop), list(all_ids), outcomes, table=table, pricing_model=job.pricing_model)
         frame.insert(frame.columns.get_loc("retryable") + 1, "attempts", np.int64(1 if shard.batch_id else 0))
-        frame["request_key"], frame["batch_id"], frame["reused_from"] = all_keys, np.where(sent, shard.batch_id, None), None  # type: ignore[arg-type]
+        frame["request_key"] = all_keys
+        frame["batch_id"] = np.where(sent, shard.batch_id, None)  # type: ignore[arg-type]  # NumPy's stubs take no str-or-None scalar
+        frame["reused_from"] = None
         _mark_unanswered(job, shard, frame, (frame["status"] == MISSING) & sent, parser)
         if len(riders) and not join_riders(job, frame, riders, start, ledger):
             return False

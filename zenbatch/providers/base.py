@@ -168,6 +168,7 @@ class BatchProvider:
         lifetime = self.files.output_expires_after
         expiry: dict[str, Any] = {"output_expires_after": {"anchor": "created_at", "seconds": lifetime}} if lifetime else {}
 
+        # The SDK types endpoint and window as OpenAI's literals; they are checked strings here (the ignore below).
         def call() -> Any:
             return self.client.batches.create(
                 input_file_id=input_file_id, endpoint=endpoint, completion_window=completion_window,  # type: ignore[arg-type]
@@ -187,7 +188,7 @@ class BatchProvider:
 
         def call() -> tuple[int, dict[str, Any]]:
             try:
-                return 200, self.client.post(path, body=body, cast_to=object)  # type: ignore[arg-type]
+                return 200, self.client.post(path, body=body, cast_to=object)  # type: ignore[arg-type]  # raw JSON: cast_to is typed for the SDK's models
             except openai.APIStatusError as exc:
                 if exc.status_code == 429 or exc.status_code >= 500:
                     raise

@@ -13,6 +13,7 @@ import hashlib
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Literal
 
 from zenbatch.server.apierror import error_body
 from zenbatch.server.engines.base import EngineReply
@@ -59,9 +60,9 @@ class FaultInjector:
 
     # HTTP answers ------------------------------------------------------------------------------
 
-    async def hold(self, route: str) -> None:
-        """Waits before answering ``route`` (``upload``, ``create``), its work already done."""
-        seconds = self.settings.hold_replies.get(route, 0.0)  # type: ignore[call-overload]
+    async def hold(self, route: Literal["upload", "create"]) -> None:
+        """Waits before answering ``route``, its work already done."""
+        seconds = self.settings.hold_replies.get(route, 0.0)
         if seconds:
             await asyncio.sleep(seconds)
 

@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from uuid import UUID
 
 from pydantic import Field
@@ -72,7 +72,7 @@ class LocalSchedulingOrchestrator(LocalOrchestrator):
 
     @property
     def config(self) -> LocalSchedulingOrchestratorConfig:
-        return self._config  # type: ignore[return-value]
+        return cast(LocalSchedulingOrchestratorConfig, self._config)  # ZenML keeps the flavor's config as its base type
 
     def submit_pipeline(
         self,

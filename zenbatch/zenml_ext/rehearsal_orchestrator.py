@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from uuid import uuid4
 
 from pydantic import Field
@@ -90,7 +90,7 @@ class RehearsalOrchestrator(LocalSchedulingOrchestrator):
 
     @property
     def config(self) -> RehearsalOrchestratorConfig:
-        return self._config  # type: ignore[return-value]
+        return cast(RehearsalOrchestratorConfig, self._config)  # ZenML keeps the flavor's config as its base type
 
     @property
     def run_init_cleanup_at_step_level(self) -> bool:

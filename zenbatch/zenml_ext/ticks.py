@@ -69,8 +69,8 @@ def next_tick(timing: Timing, now: dt.datetime, last_tick: dt.datetime | None = 
     start = as_utc(timing.start_time)
     end = as_utc(timing.end_time)
     if timing.run_once_start_time is not None:
-        once = as_utc(timing.run_once_start_time)
-        tick = None if last is not None else max(once, now)  # type: ignore[type-var]
+        once = as_utc(timing.run_once_start_time) or now
+        tick = None if last is not None else max(once, now)
     elif timing.interval is not None:
         tick = _interval_tick(timing.interval, start or now, now, last)
     else:

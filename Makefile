@@ -33,9 +33,11 @@ browser:
 test: install browser lint
 	ZENBATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
-# Style (ruff) over the whole tree, and types (mypy, strict) over the library: part of `make test`.
+# Style (ruff: lint rules and the format) over the whole tree, and types (mypy, strict) over the
+# library: part of `make test`. `ruff format .` writes the format.
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 # The whole flow on a remote-shaped stack: ZenML server, S3 (moto), each step its own process.

@@ -26,8 +26,20 @@ os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")
 from zenbatch.server import LocalBatchServer
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
-TOPICS = ["the sea", "a mountain village", "an old clock", "a lost key", "the first snow", "a lighthouse",
-          "a garden at night", "a train journey", "a quiet library", "the desert wind", "a city market", "a river"]
+TOPICS = [
+    "the sea",
+    "a mountain village",
+    "an old clock",
+    "a lost key",
+    "the first snow",
+    "a lighthouse",
+    "a garden at night",
+    "a train journey",
+    "a quiet library",
+    "the desert wind",
+    "a city market",
+    "a river",
+]
 
 
 def _run_batch(client: OpenAI, content: bytes, endpoint: str = "/v1/chat/completions") -> tuple[float, list[bytes], object]:
@@ -54,8 +66,10 @@ def bench_echo(n: int, workers: int) -> float:
         seconds, lines, batch = _run_batch(client, content)
     assert batch.status == "completed" and len(lines) == n, (batch.status, len(lines))
     rate = n / seconds
-    print(f"echo      {n:,} lines ({len(content) / 1e6:.1f} MB) upload -> completed -> download in {seconds:.2f} s: "
-          f"{rate:,.0f} lines/s (target >= 1,000) {'OK' if rate >= 1000 else 'BELOW TARGET'}")
+    print(
+        f"echo      {n:,} lines ({len(content) / 1e6:.1f} MB) upload -> completed -> download in {seconds:.2f} s: "
+        f"{rate:,.0f} lines/s (target >= 1,000) {'OK' if rate >= 1000 else 'BELOW TARGET'}"
+    )
     return rate
 
 
@@ -99,10 +113,14 @@ def bench_llama(count: int, max_tokens: int) -> float:
     direct_tokens, direct_seconds = before[0] + after[0], before[1] + after[1]
     direct_rate, server_rate = direct_tokens / direct_seconds, server_tokens / server_seconds
     ratio = server_rate / direct_rate
-    print(f"llama-cpp direct: {before[0] / before[1]:.1f} and {after[0] / after[1]:.1f} tokens/s (before, after the server run); "
-          f"{direct_rate:.1f} tokens/s together")
-    print(f"llama-cpp server: {server_tokens} completion tokens in {server_seconds:.2f} s = {server_rate:.1f} tokens/s "
-          f"(upload -> completed -> download)")
+    print(
+        f"llama-cpp direct: {before[0] / before[1]:.1f} and {after[0] / after[1]:.1f} tokens/s (before, after the server run); "
+        f"{direct_rate:.1f} tokens/s together"
+    )
+    print(
+        f"llama-cpp server: {server_tokens} completion tokens in {server_seconds:.2f} s = {server_rate:.1f} tokens/s "
+        f"(upload -> completed -> download)"
+    )
     print(f"llama-cpp server / direct = {ratio:.1%} (target >= 85%) {'OK' if ratio >= 0.85 else 'BELOW TARGET'}")
     return ratio
 

@@ -114,5 +114,3 @@ def server_batches(server: LocalBatchServer):
 
 def output(run, step: str, name: str):
     return run.steps[step].outputs[name][0].load()
-
-

@@ -31,14 +31,22 @@ def read_lines(path) -> list[dict]:
         return [orjson.loads(line) for line in handle]
 
 
-def output_line(custom_id: str, content: str = "ok", *, prompt: int = 10, completion: int = 2, cached: int = 0,
-                finish_reason: str = "stop", azure: bool = False) -> bytes:
+def output_line(
+    custom_id: str, content: str = "ok", *, prompt: int = 10, completion: int = 2, cached: int = 0, finish_reason: str = "stop", azure: bool = False
+) -> bytes:
     body = {
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-                  "prompt_tokens_details": {"cached_tokens": cached},
-                  "completion_tokens_details": {"reasoning_tokens": 0}},
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": cached},
+            "completion_tokens_details": {"reasoning_tokens": 0},
+        },
     }
     line: dict[str, Any] = {"custom_id": custom_id, "response": {"status_code": 200, "request_id": "req_1", "body": body}, "error": None}
     if not azure:
@@ -48,13 +56,26 @@ def output_line(custom_id: str, content: str = "ok", *, prompt: int = 10, comple
 
 def http_error_line(custom_id: str, status: int, code: str, message: str = "failed") -> bytes:
     body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
-    return orjson.dumps({"id": "batch_req_x", "custom_id": custom_id,
-                         "response": {"status_code": status, "request_id": "req_2", "body": body}, "error": None}) + b"\n"
+    return (
+        orjson.dumps(
+            {"id": "batch_req_x", "custom_id": custom_id, "response": {"status_code": status, "request_id": "req_2", "body": body}, "error": None}
+        )
+        + b"\n"
+    )
 
 
 def never_ran_line(custom_id: str, code: str = "batch_expired") -> bytes:
-    return orjson.dumps({"id": "batch_req_y", "custom_id": custom_id, "response": None,
-                         "error": {"code": code, "message": "This request could not be executed before the completion window expired."}}) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "id": "batch_req_y",
+                "custom_id": custom_id,
+                "response": None,
+                "error": {"code": code, "message": "This request could not be executed before the completion window expired."},
+            }
+        )
+        + b"\n"
+    )
 
 
 def results_table(answers: list[str | bytes | None], inputs: pd.DataFrame | None = None, *, structured: bool = True) -> pd.DataFrame:

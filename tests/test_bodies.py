@@ -18,11 +18,39 @@ def chat(**parameters):
     "endpoint, body",
     [
         ("/v1/chat/completions", chat(max_tokens=5, temperature=0, top_p=1, n=1, seed=3, stop=["\n"], logit_bias={"50256": -100})),
-        ("/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": [
-            {"type": "text", "text": "what is this?"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA", "detail": "low"}}]}]}),
-        ("/v1/chat/completions", chat(response_format={"type": "json_schema", "json_schema": {"name": "a", "strict": True, "schema": {
-            "type": "object", "properties": {"label": {"type": "string"}, "note": {"type": ["string", "null"]}},
-            "required": ["label", "note"], "additionalProperties": False}}})),
+        (
+            "/v1/chat/completions",
+            {
+                "model": "m",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": "what is this?"},
+                            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA", "detail": "low"}},
+                        ],
+                    }
+                ],
+            },
+        ),
+        (
+            "/v1/chat/completions",
+            chat(
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": "a",
+                        "strict": True,
+                        "schema": {
+                            "type": "object",
+                            "properties": {"label": {"type": "string"}, "note": {"type": ["string", "null"]}},
+                            "required": ["label", "note"],
+                            "additionalProperties": False,
+                        },
+                    },
+                }
+            ),
+        ),
         ("/v1/responses", {"model": "m", "instructions": "be brief", "input": [{"role": "user", "content": "hi"}], "max_output_tokens": 16}),
         ("/v1/embeddings", {"model": "text-embedding-3-small", "input": ["a", "b"], "dimensions": 256}),
         ("/v1/completions", {"model": "m", "prompt": "say", "max_tokens": 3, "logprobs": 2}),
@@ -43,12 +71,18 @@ def test_bodies_the_api_takes_pass(endpoint, body):
         (chat(n=0), "body.n: 0 is out of range; allowed from 1 to 128"),
         (chat(logit_bias={"1": 500}), "body.logit_bias[1]: 500 is out of range; allowed from -100 to 100"),
         (chat(max_output_tokens=5), "body.max_output_tokens: not a parameter of /v1/chat/completions; it is called max_completion_tokens there"),
-        ({"model": "m", "messages": [{"role": "usr", "content": "hi"}]},
-         "body.messages[0].role: 'usr' is not allowed; expected 'assistant' or 'developer' or 'function' or 'system' or 'tool' or 'user'"),
-        ({"model": "m", "messages": [{"role": "user", "content": [{"type": "txt", "text": "a"}]}]},
-         "body.messages[0].content[0].type: 'txt' is not allowed; expected 'file' or 'image_url' or 'input_audio' or 'text'"),
-        ({"model": "m", "messages": [{"role": "user", "content": "hi", "nmae": "x"}]},
-         "body.messages[0].nmae: not a field here; remove it or fix its spelling"),
+        (
+            {"model": "m", "messages": [{"role": "usr", "content": "hi"}]},
+            "body.messages[0].role: 'usr' is not allowed; expected 'assistant' or 'developer' or 'function' or 'system' or 'tool' or 'user'",
+        ),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": [{"type": "txt", "text": "a"}]}]},
+            "body.messages[0].content[0].type: 'txt' is not allowed; expected 'file' or 'image_url' or 'input_audio' or 'text'",
+        ),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": "hi", "nmae": "x"}]},
+            "body.messages[0].nmae: not a field here; remove it or fix its spelling",
+        ),
         ({"model": "m"}, "body.messages: missing; it is required"),
     ],
     ids=["type", "temperature", "top_p", "n", "logit_bias", "renamed", "role", "content-part-type", "message-field", "missing"],
@@ -76,14 +110,31 @@ def test_every_problem_of_a_body_is_named_at_once():
     [
         ({"type": "objekt"}, False, "s.type: 'objekt' is not a valid JSON Schema value"),
         ({"type": "object", "properties": {"a": {"type": "string", "minLength": -1}}}, False, "s.properties.a.minLength: -1"),
-        ({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}, True,
-         "s: strict mode needs every property required; add a to required"),
-        ({"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}},
-          "required": ["a"], "additionalProperties": False}, True,
-         "s.properties.a: strict mode needs additionalProperties: false on every object"),
-        ({"type": "object", "properties": {"xs": {"type": "array", "items": {"type": "object", "properties": {}}}},
-          "required": ["xs"], "additionalProperties": False}, True,
-         "s.properties.xs.items: strict mode needs additionalProperties: false"),
+        (
+            {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False},
+            True,
+            "s: strict mode needs every property required; add a to required",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"]}},
+                "required": ["a"],
+                "additionalProperties": False,
+            },
+            True,
+            "s.properties.a: strict mode needs additionalProperties: false on every object",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {"xs": {"type": "array", "items": {"type": "object", "properties": {}}}},
+                "required": ["xs"],
+                "additionalProperties": False,
+            },
+            True,
+            "s.properties.xs.items: strict mode needs additionalProperties: false",
+        ),
     ],
     ids=["meta-schema-type", "meta-schema-bound", "strict-required", "strict-nested-object", "strict-array-items"],
 )

@@ -1,4 +1,3 @@
-
 import numpy as np
 import orjson
 import pandas as pd

@@ -1,4 +1,3 @@
-
 import orjson
 import pandas as pd
 import pytest

@@ -42,8 +42,16 @@ def test_budget_refuses_above_cap():
 
 @pytest.mark.parametrize(
     "value, currency, shown",
-    [(None, None, "—"), (0.0, None, "$0.0000"), (4.6e-05, None, "$0.000046"), (-3.25e-07, None, "$-0.00000033"),
-     (0.0123, None, "$0.0123"), (1234.5, None, "$1,234.50"), (0.5, "USD", "0.5000 USD"), (2.0, "EUR", "2.00 EUR")],
+    [
+        (None, None, "—"),
+        (0.0, None, "$0.0000"),
+        (4.6e-05, None, "$0.000046"),
+        (-3.25e-07, None, "$-0.00000033"),
+        (0.0123, None, "$0.0123"),
+        (1234.5, None, "$1,234.50"),
+        (0.5, "USD", "0.5000 USD"),
+        (2.0, "EUR", "2.00 EUR"),
+    ],
 )
 def test_money_is_written_one_way_for_the_cli_and_the_cards(value, currency, shown):
     from zenbatch.pricing import money

@@ -43,8 +43,15 @@ def test_one_row_per_input_row_in_input_order_with_missing_kept():
 
 @pytest.mark.parametrize(
     "status, code, retryable",
-    [(429, "rate_limit_exceeded", True), (500, "server_error", True), (503, None, True), (400, "invalid_request", False),
-     (400, "content_filter", False), (None, "batch_expired", True), (None, "batch_cancelled", False)],
+    [
+        (429, "rate_limit_exceeded", True),
+        (500, "server_error", True),
+        (503, None, True),
+        (400, "invalid_request", False),
+        (400, "content_filter", False),
+        (None, "batch_expired", True),
+        (None, "batch_cancelled", False),
+    ],
 )
 def test_retry_classification(status, code, retryable):
     assert is_retryable(status, code) is retryable
@@ -77,11 +84,22 @@ def test_truncated_file_names_the_line():
 
 
 def test_responses_and_embeddings_bodies():
-    response = {"object": "response", "status": "completed", "output": [{"type": "message", "content": [{"type": "output_text", "text": "hi"}]}],
-                "usage": {"input_tokens": 7, "output_tokens": 1, "input_tokens_details": {"cached_tokens": 0},
-                          "output_tokens_details": {"reasoning_tokens": 3}}}
-    embedding = {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
-                 "usage": {"prompt_tokens": 2, "total_tokens": 2}}
+    response = {
+        "object": "response",
+        "status": "completed",
+        "output": [{"type": "message", "content": [{"type": "output_text", "text": "hi"}]}],
+        "usage": {
+            "input_tokens": 7,
+            "output_tokens": 1,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 3},
+        },
+    }
+    embedding = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+        "usage": {"prompt_tokens": 2, "total_tokens": 2},
+    }
     lines = [orjson.dumps({"custom_id": cid, "response": {"status_code": 200, "body": body}, "error": None})
              for cid, body in (("r", response), ("e", embedding))]  # fmt: skip
     frame = parse(lines).set_index("custom_id")

@@ -52,7 +52,7 @@ def test_malformed_placeholders_are_refused(bad):
 
 
 def test_literal_braces_are_kept():
-    assert template_fields("JSON like {{\"a\": 1}} for {text}") == ["text"]
+    assert template_fields('JSON like {{"a": 1}} for {text}') == ["text"]
 
 
 def test_output_tokens_from_max_tokens_or_expectation():

@@ -93,9 +93,7 @@ def _parse(kind: str, opener: Opener, name: str) -> pd.DataFrame:
             with opener() as handle:
                 frame = pd.read_csv(handle, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
         except pd.errors.ParserError as exc:
-            raise DatasetError(
-                f"{name}: not a valid CSV file ({str(exc).strip()}); check that line's quotes and number of fields"
-            ) from exc
+            raise DatasetError(f"{name}: not a valid CSV file ({str(exc).strip()}); check that line's quotes and number of fields") from exc
         except pd.errors.EmptyDataError as exc:
             raise DatasetError(f"{name}: the file is empty; write a header line, then one line per row") from exc
         if not isinstance(frame.index, pd.RangeIndex):
@@ -117,8 +115,7 @@ def _check_utf8(opener: Opener, name: str) -> None:
                 raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise DatasetError(
-                    f"{name}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                    "re-save the file as UTF-8"
+                    f"{name}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); re-save the file as UTF-8"
                 ) from None
             line += 1
 

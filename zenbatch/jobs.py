@@ -59,8 +59,7 @@ class ShardStatus(str, Enum):
             return cls(status)
         except ValueError:
             raise JobStateError(
-                f"the provider reported an unknown batch status {status!r}; the job state is kept, "
-                "poll again later or upgrade zenbatch"
+                f"the provider reported an unknown batch status {status!r}; the job state is kept, poll again later or upgrade zenbatch"
             ) from None
 
 

@@ -82,8 +82,7 @@ class LabelConfig(BaseModel):
             raise ConfigError(f"labeling: `pattern` {self.pattern!r} is not a valid regex: {exc}") from None
         if "label" not in compiled.groupindex and compiled.groups != 1:
             raise ConfigError(
-                f"labeling: `pattern` {self.pattern!r} has {compiled.groups} groups; "
-                "use exactly one, or name the label's group (?P<label>...)"
+                f"labeling: `pattern` {self.pattern!r} has {compiled.groups} groups; use exactly one, or name the label's group (?P<label>...)"
             )
         return compiled
 

@@ -174,7 +174,7 @@ class ResultsView:
     def samples(self, succeeded: bool) -> pd.DataFrame:
         """Up to a few rows that succeeded (or did not), read from the first part that has any."""
         for path, part in zip(self.paths, self.parts):
-            if (part.succeeded if succeeded else part.rows - part.succeeded):
+            if part.succeeded if succeeded else part.rows - part.succeeded:
                 with self.files.open(path, "rb") as handle:
                     frame = read_part(handle)
                 mask = frame["status"] == SUCCEEDED

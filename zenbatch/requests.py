@@ -162,11 +162,8 @@ def build_requests(
         problems.append(Problem("the dataset has no rows; add rows (a header line alone is no request)", "empty_dataset"))
     if problems:
         if template.id_column and ids:  # name each bad row by its own id too, so users can find it
-            problems = [
-                replace(p, custom_id=ids[p.row]) if p.row is not None and p.custom_id is None and ids[p.row] else p
-                for p in problems
-            ]
-        problems.sort(key=lambda p: (p.row if p.row is not None else -1))
+            problems = [replace(p, custom_id=ids[p.row]) if p.row is not None and p.custom_id is None and ids[p.row] else p for p in problems]
+        problems.sort(key=lambda p: p.row if p.row is not None else -1)
         raise InputValidationError(problems, source)
     frame = frame.reset_index(drop=True)
     return RequestSet(frame, template, dialect, ids, root)
@@ -180,10 +177,7 @@ def validate_frame(frame: pd.DataFrame, template: RequestTemplate, image_root: P
         return [_missing_column(c, frame.columns, template) for c in missing]
     repeated = [c for c in dict.fromkeys(wanted) if frame.columns.get_indexer_for([c]).size > 1]
     if repeated:
-        return [
-            Problem("the dataset has several columns of this name; rename or drop all but one", "duplicate_column", column=c)
-            for c in repeated
-        ]
+        return [Problem("the dataset has several columns of this name; rename or drop all but one", "duplicate_column", column=c) for c in repeated]
     problems: list[Problem] = []
     text_only = {template.text_column} if template.text_column else set()
     for column in template.columns():

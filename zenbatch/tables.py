@@ -19,8 +19,7 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> N
     absent = [c for c in columns if c not in frame.columns]
     if absent:
         raise ConfigError(
-            f"{what}: no column {', '.join(repr(c) for c in absent)} in the table; "
-            f"its columns are {', '.join(map(str, frame.columns))}"
+            f"{what}: no column {', '.join(repr(c) for c in absent)} in the table; its columns are {', '.join(map(str, frame.columns))}"
         )
 
 

@@ -176,9 +176,7 @@ class RequestTemplate(BaseModel):
             body["input"] = [*examples, user]
             if self.json_schema:
                 schema = self.json_schema
-                body["text"] = {
-                    "format": {"type": "json_schema", "name": schema.name, "schema": schema.schema_, "strict": schema.strict}
-                }
+                body["text"] = {"format": {"type": "json_schema", "name": schema.name, "schema": schema.schema_, "strict": schema.strict}}
             return {**body, **params}
         messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else []) + examples
         body = {"model": model, "messages": [*messages, user], **params}
@@ -239,18 +237,13 @@ def template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ConfigError(
-            f"user_template {template!r} is malformed ({exc}); write literal braces as {{{{ and }}}}"
-        ) from exc
+        raise ConfigError(f"user_template {template!r} is malformed ({exc}); write literal braces as {{{{ and }}}}") from exc
     names = []
     for _, field, spec, conversion in parsed:
         if field is None:
             continue
         if not field or field.isdigit() or any(c in field for c in ".[]"):
-            raise ConfigError(
-                f"user_template placeholder {{{field}}} must name a column, e.g. {{text}}; "
-                "write literal braces as {{ and }}"
-            )
+            raise ConfigError(f"user_template placeholder {{{field}}} must name a column, e.g. {{text}}; write literal braces as {{{{ and }}}}")
         if spec or conversion:
             raise ConfigError(f"user_template placeholder {{{field}}} cannot carry a format spec or conversion")
         names.append(field)

@@ -40,9 +40,7 @@ def from_mapping(model: type[M], data: dict[str, Any], where: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {_error_text(model, err)}" for err in exc.errors()
-        )
+        details = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {_error_text(model, err)}" for err in exc.errors())
         raise ConfigError(f"invalid {model.__name__} in {where}: {details}") from None
 
 

@@ -17,7 +17,6 @@ from zenbatch.cli import main
 pytestmark = pytest.mark.pipeline
 
 
-
 def test_the_demo_runs_the_whole_flow_once_and_then_submits_nothing(zenml_store, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ZENML_LOGGING_VERBOSITY", "INFO")  # the demo quietens ZenML only where nobody chose
     base_url = f"http://127.0.0.1:{free_port()}/v1"

@@ -23,7 +23,6 @@ CHROMIUM_ARGS = [
 HTML_FRAME = 'iframe[title="Secure HTML Content"]'
 
 
-
 @contextmanager
 def dashboard_server(folder: Path) -> Iterator[str]:
     """ZenML's server on the active (isolated) store; yields its base URL."""

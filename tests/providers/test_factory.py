@@ -36,8 +36,13 @@ def run_job(provider_config: dict, workdir, **auth):
 @pytest.mark.parametrize("style", ["legacy", "v1"])
 @pytest.mark.parametrize("auth", ["key", "token"])
 def test_azure_end_to_end(server, tmp_path, style, auth):
-    provider = {"kind": "azure", "azure_endpoint": server.azure_endpoint, "deployment": "gpt-4o-mini-batch", "api_style": style,
-                "min_poll_seconds": 0}  # the local server needs no minute between polls
+    provider = {
+        "kind": "azure",
+        "azure_endpoint": server.azure_endpoint,
+        "deployment": "gpt-4o-mini-batch",
+        "api_style": style,
+        "min_poll_seconds": 0,
+    }  # the local server needs no minute between polls
     if auth == "key":
         outcome, results, job = run_job(provider, tmp_path, api_key=KEY)
     else:

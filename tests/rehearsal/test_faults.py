@@ -96,7 +96,7 @@ def test_a_submit_step_retried_by_the_orchestrator_makes_no_second_batch(rehears
         _kill(rehearsal.step_processes("submit_batch"))
         output = _finish(submit)
         assert "it runs again in a new process" in output
-        submitted = orjson.loads(output[output.index("{"):])
+        submitted = orjson.loads(output[output.index("{") :])
         assert len(_batches(server)) == 1 and submitted["batch_ids"] == [_batches(server)[0].id]
         rehearsal.cli("collect", "--schedule", "--interval", "2")
         rows = _collected(rehearsal, submitted["job_id"])
@@ -111,7 +111,7 @@ def test_the_object_store_refusing_connections_fails_the_run_naming_it_and_the_n
         rehearsal.gate.open.clear()  # from now on the store refuses every connection
         loader = rehearsal.start("collect", "--schedule", "--interval", "2")
         lines: list[str] = []
-        _until(lambda: (lines.append(loader.stdout.readline()) or "run failed" in lines[-1]), "failed run", loader)
+        _until(lambda: lines.append(loader.stdout.readline()) or "run failed" in lines[-1], "failed run", loader)
         rehearsal.gate.open.set()  # the store is back
         output = "".join(lines) + _finish(loader)
         failure = next(line for line in output.splitlines() if "run failed" in line)

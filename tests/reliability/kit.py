@@ -34,7 +34,6 @@ LOADER_DEADLINE = 240  # seconds a scenario's loader may take before the test fa
 MATRIX: list[dict[str, Any]] = []  # the lines of the matrix, printed at the end of the session
 
 
-
 class Scenario:
     """One job, one server, one fault story."""
 

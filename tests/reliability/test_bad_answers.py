@@ -18,7 +18,8 @@ BAD_ANSWERS = {
     "malformed output lines": ({"corrupt_outputs": "malformed"}, r"\.output\.jsonl, line 7: not a batch result line"),
     "404 on the output file": ({"lose_outputs": True}, r"download failed with HTTP 404.*the file is gone at this provider"),
     "unknown batch status": (
-        {"report_status": "paused_by_provider"}, r"batch batch_\w+: the provider reported an unknown batch status 'paused_by_provider'"
+        {"report_status": "paused_by_provider"},
+        r"batch batch_\w+: the provider reported an unknown batch status 'paused_by_provider'",
     ),
 }
 

@@ -318,9 +318,7 @@ def test_a_wrong_key_fails_the_submit_without_naming_either_key(keyed_server, wa
     assert search.covered.get("step logs"), "the failed run's step logs were not found"
 
 
-def test_keys_from_the_environment_and_from_a_zenml_secret_run_the_jobs_and_leak_nowhere(
-    keyed_server, watched, monkeypatch, capfd, caplog
-):
+def test_keys_from_the_environment_and_from_a_zenml_secret_run_the_jobs_and_leak_nowhere(keyed_server, watched, monkeypatch, capfd, caplog):
     from zenml.client import Client
     from zenml.config.global_config import GlobalConfiguration
 

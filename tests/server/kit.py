@@ -13,10 +13,8 @@ from openai.types import Batch
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 
 
-def chat_line(custom_id: str, text: str = "hello", *, model: str = "gpt-4o-mini", url: str = "/v1/chat/completions",
-              **body: Any) -> dict[str, Any]:
-    return {"custom_id": custom_id, "method": "POST", "url": url,
-            "body": {"model": model, "messages": [{"role": "user", "content": text}], **body}}
+def chat_line(custom_id: str, text: str = "hello", *, model: str = "gpt-4o-mini", url: str = "/v1/chat/completions", **body: Any) -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": url, "body": {"model": model, "messages": [{"role": "user", "content": text}], **body}}
 
 
 def jsonl(records: Iterable[Any]) -> bytes:
@@ -27,15 +25,15 @@ def chat_file(n: int, prefix: str = "req", **kwargs: Any) -> bytes:
     return jsonl(chat_line(f"{prefix}-{i}", f"message {i}", **kwargs) for i in range(n))
 
 
-def submit(client: OpenAI, content: bytes, *, endpoint: str = "/v1/chat/completions", filename: str = "input.jsonl",
-           metadata: dict[str, str] | None = None) -> Batch:
+def submit(
+    client: OpenAI, content: bytes, *, endpoint: str = "/v1/chat/completions", filename: str = "input.jsonl", metadata: dict[str, str] | None = None
+) -> Batch:
     file = client.files.create(file=(filename, content), purpose="batch")
     kwargs: dict[str, Any] = {"metadata": metadata} if metadata else {}
     return client.batches.create(input_file_id=file.id, endpoint=endpoint, completion_window="24h", **kwargs)
 
 
-def wait_for(client: OpenAI, batch_id: str, statuses: Iterable[str] = TERMINAL, timeout: float = 30.0,
-             seen: list[str] | None = None) -> Batch:
+def wait_for(client: OpenAI, batch_id: str, statuses: Iterable[str] = TERMINAL, timeout: float = 30.0, seen: list[str] | None = None) -> Batch:
     """Poll until the batch reaches one of ``statuses``; fail the test after ``timeout`` seconds."""
     wanted = set(statuses)
     deadline = time.monotonic() + timeout

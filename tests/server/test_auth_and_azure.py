@@ -55,8 +55,7 @@ def test_azure_client_with_api_version_runs_a_batch_end_to_end(keyed_server):
 
 
 def test_azure_client_with_an_entra_token_provider_is_accepted(keyed_server):
-    client = AzureOpenAI(azure_endpoint=keyed_server.azure_endpoint, api_version="2024-10-21",
-                         azure_ad_token_provider=lambda: KEY, max_retries=0)
+    client = AzureOpenAI(azure_endpoint=keyed_server.azure_endpoint, api_version="2024-10-21", azure_ad_token_provider=lambda: KEY, max_retries=0)
     assert client.batches.list().data == []
 
 

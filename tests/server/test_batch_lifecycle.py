@@ -41,11 +41,25 @@ def test_batch_goes_validating_in_progress_completed_with_counts_and_usage(make_
 
 def test_output_lines_have_the_documented_shape_and_every_custom_id(client):
     lines = [chat_line(f"row-{i}", f"text {i}") for i in range(10)]
-    lines.append({**chat_line("multi"), "body": {"model": "gpt-4o-mini", "messages": [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": [{"type": "text", "text": "describe"},
-                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-                                     {"type": "text", "text": "this image"}]}]}})
+    lines.append(
+        {
+            **chat_line("multi"),
+            "body": {
+                "model": "gpt-4o-mini",
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": "describe"},
+                            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                            {"type": "text", "text": "this image"},
+                        ],
+                    },
+                ],
+            },
+        }
+    )
     batch = wait_for(client, submit(client, jsonl(lines)).id)
 
     records = read_jsonl(client, batch.output_file_id)
@@ -91,8 +105,9 @@ def test_create_refuses_bad_requests(client):
     with pytest.raises(openai.BadRequestError):
         client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="48h")
     with pytest.raises(openai.BadRequestError) as caught:
-        client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h",
-                              metadata={f"k{i}": "v" for i in range(17)})
+        client.batches.create(
+            input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h", metadata={f"k{i}": "v" for i in range(17)}
+        )
     assert "16" in caught.value.message
     assert client.batches.list().data == []
 

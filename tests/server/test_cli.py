@@ -12,8 +12,19 @@ def test_serve_help_lists_engines_and_faults(capsys):
         main(["serve", "--help"])
     out = capsys.readouterr().out
     assert exited.value.code == 0
-    for flag in ("--engine", "--forward-url", "--api-key", "--workers", "--data-dir", "--fail-rate", "--fail-status",
-                 "--seed", "--line-delay-ms", "--expire-after", "--validate-delay"):
+    for flag in (
+        "--engine",
+        "--forward-url",
+        "--api-key",
+        "--workers",
+        "--data-dir",
+        "--fail-rate",
+        "--fail-status",
+        "--seed",
+        "--line-delay-ms",
+        "--expire-after",
+        "--validate-delay",
+    ):
         assert flag in out
 
 

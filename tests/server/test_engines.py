@@ -27,8 +27,9 @@ def _by_id(client, batch):
 
 
 def test_echo_embeddings_are_deterministic_unit_vectors(shared_client):
-    content = _lines("/v1/embeddings", [{"input": "same"}, {"input": ["same", "other"], "dimensions": 8},
-                                        {"input": "same", "encoding_format": "base64"}])
+    content = _lines(
+        "/v1/embeddings", [{"input": "same"}, {"input": ["same", "other"], "dimensions": 8}, {"input": "same", "encoding_format": "base64"}]
+    )
     batch = wait_for(shared_client, submit(shared_client, content, endpoint="/v1/embeddings").id)
 
     out = {k: r["response"]["body"] for k, r in _by_id(shared_client, batch).items()}
@@ -43,8 +44,7 @@ def test_echo_embeddings_are_deterministic_unit_vectors(shared_client):
 
 
 def test_echo_completions_and_responses(shared_client):
-    completions = wait_for(shared_client, submit(shared_client, _lines("/v1/completions", [{"prompt": "Once upon"}]),
-                                                 endpoint="/v1/completions").id)
+    completions = wait_for(shared_client, submit(shared_client, _lines("/v1/completions", [{"prompt": "Once upon"}]), endpoint="/v1/completions").id)
     body = _by_id(shared_client, completions)["c0"]["response"]["body"]
     assert Completion.model_validate(body).choices[0].text == "Once upon"
 
@@ -96,10 +96,17 @@ class _Upstream(BaseHTTPRequestHandler):
             return self._send(503, {"error": {"message": "unavailable", "type": "server_error", "param": None, "code": None}})
         if text == "bad":
             return self._send(400, {"error": {"message": "bad input", "type": "invalid_request_error", "param": "messages", "code": None}})
-        return self._send(200, {"id": "chatcmpl-up", "object": "chat.completion", "created": 1, "model": body["model"],
-                                "choices": [{"index": 0, "message": {"role": "assistant", "content": f"upstream: {text}"},
-                                             "finish_reason": "stop"}],
-                                "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}})
+        return self._send(
+            200,
+            {
+                "id": "chatcmpl-up",
+                "object": "chat.completion",
+                "created": 1,
+                "model": body["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": f"upstream: {text}"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+            },
+        )
 
     def _send(self, status, payload, headers=None):
         data = orjson.dumps(payload)
@@ -130,8 +137,15 @@ def test_forward_engine_retries_transient_errors_and_keeps_the_rest(make_server,
     server = make_server(engine="forward", forward_url=upstream, forward_retries=2, forward_backoff=0.01, workers=3)
     client = openai_client(server)
     texts = ["hello", "flaky", "broken", "bad", "world"]
-    content = jsonl({"custom_id": t, "method": "POST", "url": "/v1/chat/completions",
-                     "body": {"model": "local-llama", "messages": [{"role": "user", "content": t}]}} for t in texts)
+    content = jsonl(
+        {
+            "custom_id": t,
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "local-llama", "messages": [{"role": "user", "content": t}]},
+        }
+        for t in texts
+    )
 
     batch = wait_for(client, submit(client, content).id)
 

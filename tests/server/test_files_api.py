@@ -23,9 +23,7 @@ def test_upload_retrieve_and_download_round_trip(client):
 
 
 def test_upload_with_expiry_sets_expires_at(client):
-    uploaded = client.files.create(
-        file=("a.jsonl", chat_file(1)), purpose="batch", expires_after={"anchor": "created_at", "seconds": 3600}
-    )
+    uploaded = client.files.create(file=("a.jsonl", chat_file(1)), purpose="batch", expires_after={"anchor": "created_at", "seconds": 3600})
     assert uploaded.expires_at == uploaded.created_at + 3600
 
 
@@ -130,8 +128,7 @@ def test_chunked_upload_over_the_limit_is_cut_off_while_streaming(make_server):
             yield chat_file(1)
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = httpx.post(f"{server.base_url}/files", content=body(),
-                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = httpx.post(f"{server.base_url}/files", content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "file_too_large"
 

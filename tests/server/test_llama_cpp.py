@@ -21,8 +21,12 @@ SCHEMA = {
 
 
 def _chat(custom_id: str, text: str, **body):
-    return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
-            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}], **body}}
+    return {
+        "custom_id": custom_id,
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}], **body},
+    }
 
 
 @pytest.mark.model
@@ -30,8 +34,13 @@ def test_smollm2_answers_with_schema_constrained_json_and_honours_limits(make_se
     server = make_server(engine="llama-cpp", workers=2)
     client = openai_client(server)
     lines = [
-        _chat("json", "Review: 'I loved it, works great.' Give the sentiment and a score from 1 to 5.", temperature=0,
-              max_tokens=40, response_format={"type": "json_schema", "json_schema": {"name": "label", "schema": SCHEMA, "strict": True}}),
+        _chat(
+            "json",
+            "Review: 'I loved it, works great.' Give the sentiment and a score from 1 to 5.",
+            temperature=0,
+            max_tokens=40,
+            response_format={"type": "json_schema", "json_schema": {"name": "label", "schema": SCHEMA, "strict": True}},
+        ),
         _chat("short", "Tell me a long story about the sea.", max_tokens=5, temperature=0),
         _chat("seed-a", "Name an animal.", temperature=0.9, seed=42, max_tokens=12),
         _chat("seed-b", "Name an animal.", temperature=0.9, seed=42, max_tokens=12),

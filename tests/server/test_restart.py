@@ -47,7 +47,6 @@ def test_stop_and_restart_in_process_resumes_the_batch(make_server, tmp_path):
     _assert_each_line_once(client, batch.id, 120, second.execution_counts)
 
 
-
 def _start_process(data: Path, port: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "ZENML_ANALYTICS_OPT_IN": "false"}
     process = subprocess.Popen(

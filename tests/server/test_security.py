@@ -156,7 +156,6 @@ def test_serve_defaults_to_loopback_in_its_help_and_its_parsed_arguments(capsys)
     assert "default 127.0.0.1" in " ".join(capsys.readouterr().out.split())
 
 
-
 def test_zenbatch_serve_listens_on_loopback_only_and_never_prints_its_key(tmp_path):
     port = free_port()
     env = {**os.environ, "ZENBATCH_SERVE_API_KEY": KEY}  # the key through the environment, not argv

@@ -51,4 +51,3 @@ def test_a_secret_without_the_named_key_lists_the_keys_it_has(openai_secret, mon
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ConfigError, match=r"has no key 'token' \(it has: api_key\)"):
         provider_for(ProviderConfig(kind="openai", api_key_secret=f"{openai_secret}.token"))
-

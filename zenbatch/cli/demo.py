@@ -22,8 +22,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     parser.add_argument("--job", default=None, help="a job config file (default: the shipped sample job, reviews)")
-    parser.add_argument("--provider", "--config", dest="provider", default=None,
-                        help="a provider: openai, azure, local or a YAML file (default: the job's own; local for the sample)")
+    parser.add_argument(
+        "--provider",
+        "--config",
+        dest="provider",
+        default=None,
+        help="a provider: openai, azure, local or a YAML file (default: the job's own; local for the sample)",
+    )
     parser.add_argument("--engine", choices=["llama-cpp", "echo"], default="llama-cpp", help="the local server's engine")
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
     parser.add_argument("--verbose", action="store_true", help="show ZenML's own log lines too")
@@ -54,10 +59,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"batches    {', '.join(summary.batches) or '—'}")
     print(f"rows       {rows['rows']:,}: {rows['succeeded']:,} succeeded, {rows['failed']:,} failed, {rows['missing']:,} missing")
     print(f"tokens     {summary.tokens['prompt_tokens']:,} prompt, {summary.tokens['completion_tokens']:,} completion")
-    print(f"cost       {money(cost['batch'])} at the batch price, {money(cost['realtime'])} at the realtime price: "
-          f"saved {money(cost['saved'])} (estimated before submitting: at most {money(cost['estimated_batch'])})")
-    print(f"evaluation accuracy {ev['accuracy']:.1%}, valid answers {ev['coverage']:.1%}, macro F1 {ev['macro_f1']:.3f} "
-          f"over {ev['evaluated']:,} rows")
+    print(
+        f"cost       {money(cost['batch'])} at the batch price, {money(cost['realtime'])} at the realtime price: "
+        f"saved {money(cost['saved'])} (estimated before submitting: at most {money(cost['estimated_batch'])})"
+    )
+    print(
+        f"evaluation accuracy {ev['accuracy']:.1%}, valid answers {ev['coverage']:.1%}, macro F1 {ev['macro_f1']:.3f} over {ev['evaluated']:,} rows"
+    )
     print("artifacts")
     for name, uri in summary.artifacts.items():
         print(f"  {name:18} {uri}")

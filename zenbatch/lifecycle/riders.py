@@ -84,4 +84,3 @@ def _part(job: BatchJob, sha: str) -> pd.DataFrame:
         raise JobStateError("reused rows live in another job's results, in the artifact store: collect this job through ZenML")
     with job.blobs.open(sha) as handle:
         return read_part(handle, ["custom_id", *OUTCOME_COLUMNS])
-

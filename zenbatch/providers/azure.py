@@ -38,8 +38,7 @@ class AzureProfile(Profile):
             raise ConfigError("Azure needs provider.azure_endpoint, e.g. https://RESOURCE.openai.azure.com")
         if not config.deployment:
             raise ConfigError(
-                "Azure needs provider.deployment: the name of a GlobalBatch or DataZoneBatch deployment "
-                "(batch jobs cannot use a Standard deployment)"
+                "Azure needs provider.deployment: the name of a GlobalBatch or DataZoneBatch deployment (batch jobs cannot use a Standard deployment)"
             )
         key = None
         if config.auth == "key":

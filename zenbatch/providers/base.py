@@ -84,9 +84,7 @@ class BatchInfo(BaseModel):
             input_file_id=batch.input_file_id,
             output_file_id=batch.output_file_id,
             error_file_id=batch.error_file_id,
-            request_counts=RequestCounts(total=counts.total, completed=counts.completed, failed=counts.failed)
-            if counts
-            else RequestCounts(),
+            request_counts=RequestCounts(total=counts.total, completed=counts.completed, failed=counts.failed) if counts else RequestCounts(),
             errors=errors,
             metadata=dict(batch.metadata or {}),
             created_at=batch.created_at or 0,
@@ -314,8 +312,10 @@ class BatchProvider:
             404: "the id is unknown to this provider (wrong account, region or deployment?)",
         }.get(status, "")
         if status == 404 and operation == "download":
-            hint = ("the file is gone at this provider (result files expire, or it was deleted); the job keeps its "
-                    "state and the next run tries again: if it never comes back, cancel the job and submit its rows anew")
+            hint = (
+                "the file is gone at this provider (result files expire, or it was deleted); the job keeps its "
+                "state and the next run tries again: if it never comes back, cancel the job and submit its rows anew"
+            )
         if code == "token_limit_exceeded":
             hint = "the enqueued-token quota is full: wait for running batches or lower limits.max_enqueued_tokens"
         if code == FILE_QUOTA:

@@ -54,9 +54,7 @@ def clip(value: Any, limit: int = 160) -> str:
 def page(title: str, subtitle: str, *sections: str) -> str:
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{text(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><h1>{text(title)}</h1><div class='sub'>{subtitle}</div>"
-        + "".join(sections)
-        + "</body></html>"
+        f"<style>{_STYLE}</style></head><body><h1>{text(title)}</h1><div class='sub'>{subtitle}</div>" + "".join(sections) + "</body></html>"
     )
 
 

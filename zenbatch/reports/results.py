@@ -32,11 +32,13 @@ def render_results_card(summary: dict[str, Any], codes: dict[str, int], answers:
     ])  # fmt: skip
     status = parts_bar({name: int(summary.get(name, 0)) for name in (SUCCEEDED, FAILED, MISSING)})
     retry = f"<div class='legend'>{number(summary.get('retryable'))} rows failed for a retryable reason</div>"
-    against = paired_bars([
-        ("cost (batch)", estimated, actual, "money"),
-        ("prompt tokens", prompt, summary.get("prompt_tokens"), ""),
-        ("output tokens", output, summary.get("completion_tokens"), ""),
-    ])
+    against = paired_bars(
+        [
+            ("cost (batch)", estimated, actual, "money"),
+            ("prompt tokens", prompt, summary.get("prompt_tokens"), ""),
+            ("output tokens", output, summary.get("completion_tokens"), ""),
+        ]
+    )
     return page(
         "Batch results",
         f"{number(summary.get('rows'))} rows, one per input row{text(versus)}",

@@ -71,8 +71,7 @@ def _auth(api_key: str | None) -> Callable[[Request], None]:
         if not given or not hmac.compare_digest(given.encode(), expected):
             raise ApiError(
                 401,
-                "Incorrect API key provided. Send the key this server was started with (--api-key) as "
-                "'Authorization: Bearer KEY' or 'api-key: KEY'.",
+                "Incorrect API key provided. Send the key this server was started with (--api-key) as 'Authorization: Bearer KEY' or 'api-key: KEY'.",
                 code="invalid_api_key",
             )
 

@@ -51,8 +51,17 @@ class _Output:
         return file
 
 
-def finalize(store: Store, batch_id: str, *, status: str, stamp: str, from_: tuple[str, ...],
-             input_path: Path | None, not_run_code: str | None, output_ttl: int | None) -> bool:
+def finalize(
+    store: Store,
+    batch_id: str,
+    *,
+    status: str,
+    stamp: str,
+    from_: tuple[str, ...],
+    input_path: Path | None,
+    not_run_code: str | None,
+    output_ttl: int | None,
+) -> bool:
     """Write the files and move the batch to its final ``status``; False if its status moved meanwhile."""
     output = _Output(store.files_dir, batch_id, "output")
     errors = _Output(store.files_dir, batch_id, "error")

@@ -30,9 +30,7 @@ def build_settings(data_dir: str | Path, engine: str, api_key: str | None, worke
     faults = {k: options.pop(k) for k in list(options) if k in FaultSettings.model_fields}
     if "faults" in options:
         raise ServerError("give fault options as keywords (fail_rate=..., expire_after=...), not as faults=")
-    return ServerSettings(
-        data_dir=Path(data_dir), engine=engine, api_key=api_key, workers=workers, faults=FaultSettings(**faults), **options
-    )
+    return ServerSettings(data_dir=Path(data_dir), engine=engine, api_key=api_key, workers=workers, faults=FaultSettings(**faults), **options)
 
 
 class LocalBatchServer:
@@ -48,8 +46,7 @@ class LocalBatchServer:
             ``expire_after``, ``validate_delay``).
     """
 
-    def __init__(self, data_dir: str | Path, engine: str = "llama-cpp", api_key: str | None = None, workers: int = 2,
-                 **options: Any):
+    def __init__(self, data_dir: str | Path, engine: str = "llama-cpp", api_key: str | None = None, workers: int = 2, **options: Any):
         options.setdefault("port", 0)
         self.settings = build_settings(data_dir, engine, api_key, workers, **options)
         self.service: BatchService | None = None

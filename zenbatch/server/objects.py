@@ -8,14 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from zenbatch.templates import canonical_endpoint
 
-BatchStatus = Literal[
-    "validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"
-]
+BatchStatus = Literal["validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"failed", "completed", "expired", "cancelled"})
 # The endpoints a batch may target, with and without the /v1 prefix (Azure's older form).
-BATCH_ENDPOINTS: frozenset[str] = frozenset(
-    {"/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations"}
-)
+BATCH_ENDPOINTS: frozenset[str] = frozenset({"/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations"})
 
 
 class FileObject(BaseModel):

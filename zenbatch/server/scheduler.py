@@ -150,8 +150,9 @@ class BatchScheduler:
             log.info("batch %s failed validation with %d problem(s)", batch_id, len(errors))
         return True
 
-    def _finish(self, batch_id: str, status: str, stamp: str, from_: tuple[str, ...], input_path: Path | None,
-                not_run_code: str | None, ttl: int | None) -> None:
+    def _finish(
+        self, batch_id: str, status: str, stamp: str, from_: tuple[str, ...], input_path: Path | None, not_run_code: str | None, ttl: int | None
+    ) -> None:
         if finalize(self.store, batch_id, status=status, stamp=stamp, from_=from_, input_path=input_path,
                     not_run_code=not_run_code, output_ttl=ttl):  # fmt: skip
             log.info("batch %s %s", batch_id, status)

@@ -68,9 +68,7 @@ class BatchService:
                 raise invalid(f"Invalid file name {upload.filename!r}: name the file, e.g. requests.jsonl.", "file")
             extension = os.path.splitext(upload.filename)[1]
             if extension and extension.lower() != ".jsonl":  # a name without one (httpx's "upload") is taken
-                raise invalid(
-                    f"Invalid file format for Batch API. Must be .jsonl (got {upload.filename!r}).", "file", "invalid_file_format"
-                )
+                raise invalid(f"Invalid file format for Batch API. Must be .jsonl (got {upload.filename!r}).", "file", "invalid_file_format")
             created = now()
             lifetime = self._file_lifetime(upload)
             self._check_file_caps(given=lifetime is not None)
@@ -195,6 +193,4 @@ class BatchService:
 
 
 def _page(items: list[Any], has_more: bool) -> ListPage:
-    return ListPage(
-        data=items, has_more=has_more, first_id=items[0].id if items else None, last_id=items[-1].id if items else None
-    )
+    return ListPage(data=items, has_more=has_more, first_id=items[0].id if items else None, last_id=items[-1].id if items else None)

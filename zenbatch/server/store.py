@@ -194,10 +194,14 @@ class Store:
 
     def file_in_use(self, file_id: str) -> bool:
         marks = ",".join("?" * len(TERMINAL))
-        row = self._conn().execute(
-            f"SELECT 1 FROM batches WHERE input_file_id = ? AND status NOT IN ({marks}) LIMIT 1",
-            (file_id, *TERMINAL),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT 1 FROM batches WHERE input_file_id = ? AND status NOT IN ({marks}) LIMIT 1",
+                (file_id, *TERMINAL),
+            )
+            .fetchone()
+        )
         return row is not None
 
     def _page(self, table: str, where: list[str], params: list[Any], limit: int, after: str | None, ascending: bool) -> list[sqlite3.Row]:
@@ -229,9 +233,7 @@ class Store:
         return _batch(row) if row else None
 
     def batch_row(self, batch_id: str) -> BatchRow | None:
-        row = self._conn().execute(
-            "SELECT id, status, endpoint, input_file_id, deadline, total FROM batches WHERE id = ?", (batch_id,)
-        ).fetchone()
+        row = self._conn().execute("SELECT id, status, endpoint, input_file_id, deadline, total FROM batches WHERE id = ?", (batch_id,)).fetchone()
         return BatchRow(**dict(row)) if row else None
 
     def output_ttl(self, batch_id: str) -> int | None:
@@ -249,9 +251,7 @@ class Store:
     def open_batches(self) -> list[tuple[str, str]]:
         """Batches not yet in a terminal state, oldest first: ``(id, status)``."""
         marks = ",".join("?" * len(TERMINAL))
-        rows = self._conn().execute(
-            f"SELECT id, status FROM batches WHERE status NOT IN ({marks}) ORDER BY seq", tuple(TERMINAL)
-        ).fetchall()
+        rows = self._conn().execute(f"SELECT id, status FROM batches WHERE status NOT IN ({marks}) ORDER BY seq", tuple(TERMINAL)).fetchall()
         return [(r["id"], r["status"]) for r in rows]
 
     def transition(self, batch_id: str, to: str, *, from_: tuple[str, ...], stamp: str | None = None, **fields: Any) -> bool:
@@ -285,8 +285,18 @@ class Store:
         payload = orjson.dumps([e.model_dump() for e in errors]).decode()
         return self.transition(batch_id, "failed", from_=("validating",), stamp="failed_at", errors=payload)
 
-    def finish(self, batch_id: str, status: str, stamp: str, *, from_: tuple[str, ...], files: list[FileObject],
-               output_file_id: str | None, error_file_id: str | None, not_run: int) -> bool:
+    def finish(
+        self,
+        batch_id: str,
+        status: str,
+        stamp: str,
+        *,
+        from_: tuple[str, ...],
+        files: list[FileObject],
+        output_file_id: str | None,
+        error_file_id: str | None,
+        not_run: int,
+    ) -> bool:
         """Register the output files and end the batch, in one transaction."""
         conn = self._conn()
         with conn:

@@ -129,8 +129,7 @@ class _Receiver:
             self._handle = None
 
 
-async def receive_upload(content_type: str | None, content_length: str | None, chunks: AsyncIterator[bytes],
-                         tmp_dir: Path, limit: int) -> Upload:
+async def receive_upload(content_type: str | None, content_length: str | None, chunks: AsyncIterator[bytes], tmp_dir: Path, limit: int) -> Upload:
     """Parse a multipart upload into an Upload whose file sits in ``tmp_dir``.
 
     Raises:

@@ -19,6 +19,8 @@ from zenbatch.templates import canonical_endpoint
 from zenbatch.tokens import TokenCounter
 
 MAX_REPORTED = 500
+
+
 def iter_input_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """``(line number, raw line)`` for each non-blank line; numbers count blank lines too."""
     with open(path, "rb") as handle:

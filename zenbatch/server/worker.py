@@ -41,8 +41,7 @@ class RunEnd(Enum):
 class LineRunner:
     """Feeds a batch's pending lines to a shared thread pool and records what comes back."""
 
-    def __init__(self, store: Store, engine: Engine, faults: FaultInjector, pool: ThreadPoolExecutor,
-                 workers: int, stopping: Event):
+    def __init__(self, store: Store, engine: Engine, faults: FaultInjector, pool: ThreadPoolExecutor, workers: int, stopping: Event):
         self.store = store
         self.engine = engine
         self.faults = faults

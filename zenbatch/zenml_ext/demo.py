@@ -93,8 +93,13 @@ def watching(job: BatchJob, progress: Progress, every: float = 2.0) -> Iterator[
         thread.join()
 
 
-def run_demo(job_config: str | Path | None = None, provider_config: str | Path | None = None, engine: str = "llama-cpp",
-             say: Any = print, progress: Progress = silent) -> DemoSummary:
+def run_demo(
+    job_config: str | Path | None = None,
+    provider_config: str | Path | None = None,
+    engine: str = "llama-cpp",
+    say: Any = print,
+    progress: Progress = silent,
+) -> DemoSummary:
     """Run the whole flow on the local scheduling stack.
 
     Args:

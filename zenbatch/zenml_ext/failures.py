@@ -57,7 +57,6 @@ def raise_run_failure(pipeline_name: str, exc: BaseException, *, run_name: str |
         raise PipelineRunError(f"the {pipeline_name} pipeline failed: {type(exc).__name__}: {exc}") from exc
     sentence, code = found
     raise PipelineRunError(
-        f"the {pipeline_name} pipeline failed ({sentence}). The step's log is in the dashboard "
-        "(zenml login --local), or run again with --verbose",
+        f"the {pipeline_name} pipeline failed ({sentence}). The step's log is in the dashboard (zenml login --local), or run again with --verbose",
         exit_code=code,
     ) from exc

@@ -153,4 +153,3 @@ def _shape(job: BatchJob, provider: BatchProvider) -> list[Any]:
     shards = [(s.index, s.batch_id, s.status, s.collected, s.output_sha256, s.files_deleted, s.results_expire_at, s.deferred)
               for s in job.shards]  # fmt: skip
     return [*shards, job.polled_at if provider.min_poll_seconds else None, job.cancelled]
-

@@ -193,8 +193,7 @@ def _lease(schedule_id: UUID) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ScheduleRunError(
-                f"schedule {schedule_id} is already being run by another process (lock {path}); "
-                "let that one finish, or stop it first"
+                f"schedule {schedule_id} is already being run by another process (lock {path}); let that one finish, or stop it first"
             ) from None
         handle.seek(0)
         handle.truncate()

@@ -28,9 +28,7 @@ def secret_value(reference: str) -> str:
     try:
         secret = Client().get_secret(name)
     except KeyError:
-        raise ConfigError(
-            f"no ZenML secret named {name!r}: create it with `zenml secret create {name} --{key}=...`"
-        ) from None
+        raise ConfigError(f"no ZenML secret named {name!r}: create it with `zenml secret create {name} --{key}=...`") from None
     values = secret.secret_values
     if key not in values:
         raise ConfigError(f"the ZenML secret {name!r} has no key {key!r} (it has: {', '.join(sorted(values))})")

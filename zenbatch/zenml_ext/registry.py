@@ -100,9 +100,7 @@ def results_version(version: str | None = None) -> ArtifactVersionResponse:
         return Client().get_artifact_version(RESULTS_ARTIFACT, version=version)
     except KeyError:
         which = f"version {version!r} of" if version else "any"
-        raise ConfigError(
-            f"no {which} {RESULTS_ARTIFACT!r} artifact: run the loader (zenbatch wait) until the job is collected"
-        ) from None
+        raise ConfigError(f"no {which} {RESULTS_ARTIFACT!r} artifact: run the loader (zenbatch wait) until the job is collected") from None
 
 
 def model_of(reference: str | None) -> Any:

@@ -143,8 +143,11 @@ class RehearsalOrchestrator(LocalSchedulingOrchestrator):
             self._orchestrator_run_id = None
         if failed:
             _publish_failure(run_id, failed)
-            raise RuntimeError(f"Pipeline run has failed due to failure in step(s): {', '.join(failed)}"
-                               + (f" (skipped: {', '.join(skipped)})" if skipped else "") + f"; {'; '.join(errors)}")
+            raise RuntimeError(
+                f"Pipeline run has failed due to failure in step(s): {', '.join(failed)}"
+                + (f" (skipped: {', '.join(skipped)})" if skipped else "")
+                + f"; {'; '.join(errors)}"
+            )
 
     def _run_with_retries(self, name: str, retry: Any, command: list[str], environment: dict[str, str]) -> str | None:
         """Runs a step's process again after a failure, as a remote orchestrator starts a new pod.

@@ -50,8 +50,12 @@ def derived_config(path: Path, parameters: dict[str, Any] | None = None, *, drop
         yield str(derived)
 
 
-def submit_job(job_config: str | Path | None = None, provider_config: str | Path | None = None,
-               config: str | Path | None = None, dataset_artifact: str | None = None) -> JobConfig:
+def submit_job(
+    job_config: str | Path | None = None,
+    provider_config: str | Path | None = None,
+    config: str | Path | None = None,
+    dataset_artifact: str | None = None,
+) -> JobConfig:
     """The job a submit run gets, parsed once.
 
     It is ``job_config`` (a file or a shipped job's name), else the pipeline config's own
@@ -74,8 +78,9 @@ def submit_job(job_config: str | Path | None = None, provider_config: str | Path
     return job
 
 
-def file_job(path: str | Path, provider_config: str | Path | None = None, *, rewrite_for: str | None = None,
-             base_model: str | None = None) -> JobConfig:
+def file_job(
+    path: str | Path, provider_config: str | Path | None = None, *, rewrite_for: str | None = None, base_model: str | None = None
+) -> JobConfig:
     """A job that submits an existing batch file (named after it); ``provider_config`` as for :func:`submit_job` (default: local)."""
     from zenbatch.datasets import is_uri
 

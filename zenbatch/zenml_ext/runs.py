@@ -24,8 +24,12 @@ if TYPE_CHECKING:
     from zenbatch.zenml_ext.loader import LoaderReport
 
 
-def run_submit(job: JobConfig | str | Path | None = None, provider_config: str | Path | None = None,
-               config: str | Path | None = None, dataset_artifact: str | None = None) -> PipelineRunResponse:
+def run_submit(
+    job: JobConfig | str | Path | None = None,
+    provider_config: str | Path | None = None,
+    config: str | Path | None = None,
+    dataset_artifact: str | None = None,
+) -> PipelineRunResponse:
     """Run the submit pipeline on a job (a parsed one, or :func:`submit_job`'s); the rest comes from the pipeline config."""
     from zenbatch.zenml_ext.pipelines.submit import submit_pipeline
 

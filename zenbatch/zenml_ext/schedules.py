@@ -19,8 +19,14 @@ from zenbatch.zenml_ext.run_configs import derived_config, pipeline_config
 DEFAULT_NAME = "zenbatch-loader"
 
 
-def run_loader(config: str | Path | None = None, *, name: str | None = None, interval_seconds: int | None = None,
-               cron: str | None = None, end_time: dt.datetime | None = None) -> str:
+def run_loader(
+    config: str | Path | None = None,
+    *,
+    name: str | None = None,
+    interval_seconds: int | None = None,
+    cron: str | None = None,
+    end_time: dt.datetime | None = None,
+) -> str:
     """Schedule the loader; on the local scheduling orchestrator this returns once it paused itself.
 
     A paused schedule of the same name from an earlier job is replaced, and so is an active one
@@ -40,8 +46,15 @@ def run_loader(config: str | Path | None = None, *, name: str | None = None, int
     return _schedule(loader_pipeline, path, name, settings, interval_seconds=interval_seconds, cron=cron, end_time=end_time)
 
 
-def run_submit_schedule(job: JobConfig, config: str | Path | None = None, *, name: str | None = None,
-                        interval_seconds: int | None = None, cron: str | None = None, end_time: dt.datetime | None = None) -> str:
+def run_submit_schedule(
+    job: JobConfig,
+    config: str | Path | None = None,
+    *,
+    name: str | None = None,
+    interval_seconds: int | None = None,
+    cron: str | None = None,
+    end_time: dt.datetime | None = None,
+) -> str:
     """Submit ``job`` on a schedule: every run reads the dataset as it is then and sends only its new rows.
 
     A file or object-store dataset is read at each run, and an artifact dataset without a
@@ -59,8 +72,17 @@ def run_submit_schedule(job: JobConfig, config: str | Path | None = None, *, nam
                      cron=cron, end_time=end_time, parameters={"job": job.model_dump(mode="json")})  # fmt: skip
 
 
-def _schedule(pipeline: Any, path: Path, name: str, settings: dict[str, Any], *, interval_seconds: int | None,
-              cron: str | None, end_time: dt.datetime | None, parameters: dict[str, Any] | None = None) -> str:
+def _schedule(
+    pipeline: Any,
+    path: Path,
+    name: str,
+    settings: dict[str, Any],
+    *,
+    interval_seconds: int | None,
+    cron: str | None,
+    end_time: dt.datetime | None,
+    parameters: dict[str, Any] | None = None,
+) -> str:
     from zenml.client import Client
     from zenml.config.schedule import Schedule
 

@@ -43,9 +43,7 @@ class FakeVertex:
         self.on_pause: Callable[[str], None] | None = None
         self._ids = itertools.count(1000)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def endpoint(self) -> str:
@@ -91,7 +89,8 @@ class FakeVertex:
                 return _error(400, f"unsupported filter {filters[0]!r}")
             wanted = re.sub(r"\\(.)", r"\1", match.group(1))
         found = [
-            schedule for name, schedule in self.schedules.items()
+            schedule
+            for name, schedule in self.schedules.items()
             if name.startswith(f"{parent}/schedules/") and wanted in (None, schedule["displayName"])
         ]
         return 200, {"schedules": found}

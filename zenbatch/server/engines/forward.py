@@ -25,8 +25,9 @@ class ForwardEngine(Engine):
 
     name = "forward"
 
-    def __init__(self, base_url: str, *, api_key: str | None = None, retries: int = 4, timeout: float = 600.0,
-                 concurrency: int = 8, backoff: float = 0.5):
+    def __init__(
+        self, base_url: str, *, api_key: str | None = None, retries: int = 4, timeout: float = 600.0, concurrency: int = 8, backoff: float = 0.5
+    ):
         if not base_url.startswith(("http://", "https://")):
             raise ServerError(f"--forward-url must be an http(s) URL such as http://127.0.0.1:8080/v1; got {base_url!r}")
         self.base_url = base_url.rstrip("/")
@@ -57,9 +58,15 @@ class ForwardEngine(Engine):
                 if self._closed.is_set():
                     raise EngineStopped("the server is stopping; the line will run after a restart") from exc
                 if last:
-                    return EngineReply(502, error_body(
-                        f"The forward server at {self.base_url} could not be reached after {attempt + 1} attempt(s): "
-                        f"{type(exc).__name__}. Check that it is running.", "server_error", "upstream_unreachable"))
+                    return EngineReply(
+                        502,
+                        error_body(
+                            f"The forward server at {self.base_url} could not be reached after {attempt + 1} attempt(s): "
+                            f"{type(exc).__name__}. Check that it is running.",
+                            "server_error",
+                            "upstream_unreachable",
+                        ),
+                    )
                 self._sleep(self._delay(attempt, None))
                 continue
             if (response.status_code == 429 or response.status_code >= 500) and not last:

@@ -41,9 +41,7 @@ def _llama_class() -> Any:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
-        raise ServerError(
-            "the llama-cpp engine needs llama-cpp-python: `pip install 'zenbatch[local]'`, or use --engine echo"
-        ) from exc
+        raise ServerError("the llama-cpp engine needs llama-cpp-python: `pip install 'zenbatch[local]'`, or use --engine echo") from exc
     return Llama
 
 

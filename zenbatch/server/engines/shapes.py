@@ -18,9 +18,7 @@ def message_text(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "\n".join(
-            str(part.get("text", ""))
-            for part in content
-            if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text")
+            str(part.get("text", "")) for part in content if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text")
         )
     return str(content)
 
@@ -74,8 +72,9 @@ def _usage(prompt: int, completion: int) -> dict[str, Any]:
     }
 
 
-def chat_completion(model: str, content: str, prompt_tokens: int, completion_tokens: int, finish_reason: str = "stop",
-                    fingerprint: str = "zenbatch") -> dict[str, Any]:
+def chat_completion(
+    model: str, content: str, prompt_tokens: int, completion_tokens: int, finish_reason: str = "stop", fingerprint: str = "zenbatch"
+) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{secrets.token_hex(12)}",
         "object": "chat.completion",
@@ -99,9 +98,7 @@ def text_completion(model: str, choices: list[tuple[str, str]], prompt_tokens: i
         "object": "text_completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {"text": text, "index": i, "logprobs": None, "finish_reason": reason} for i, (text, reason) in enumerate(choices)
-        ],
+        "choices": [{"text": text, "index": i, "logprobs": None, "finish_reason": reason} for i, (text, reason) in enumerate(choices)],
         "usage": _usage(prompt_tokens, completion_tokens),
     }
 

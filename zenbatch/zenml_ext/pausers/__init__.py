@@ -87,8 +87,9 @@ def pause_schedule(
     )
 
 
-def pause_when_done(still_open: int, schedule: ScheduleResponse | None, orchestrator_flavor: str,
-                    orchestrator_config: Mapping[str, Any] | None = None) -> PauseOutcome:
+def pause_when_done(
+    still_open: int, schedule: ScheduleResponse | None, orchestrator_flavor: str, orchestrator_config: Mapping[str, Any] | None = None
+) -> PauseOutcome:
     """Pauses the schedule of the running loader once no job is open; nothing while any is.
 
     Raises:

@@ -55,8 +55,9 @@ def eventbridge_schedule(schedule: ScheduleResponse, config: Mapping[str, Any]) 
     group, _, name = parts.fragment.removeprefix("schedules/").rpartition("/")
     region = parse_qs(parts.query).get("region", [None])[0] or config.get("region")
     if not region:
-        raise not_paused(schedule.name, FLAVOR, f"no AWS region in {url!r} nor in the orchestrator config",
-                         "set `region` on the orchestrator component")
+        raise not_paused(
+            schedule.name, FLAVOR, f"no AWS region in {url!r} nor in the orchestrator config", "set `region` on the orchestrator component"
+        )
     return group or DEFAULT_GROUP, name, region
 
 
@@ -70,9 +71,7 @@ def _boto_session(config: Mapping[str, Any], region: str) -> boto3.Session:
         profile_name=config.get("aws_profile"),
     )
     if role := config.get("aws_auth_role_arn"):
-        credentials = session.client("sts").assume_role(
-            RoleArn=role, RoleSessionName="zenbatch-schedule-pause"
-        )["Credentials"]
+        credentials = session.client("sts").assume_role(RoleArn=role, RoleSessionName="zenbatch-schedule-pause")["Credentials"]
         session = boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
@@ -118,11 +117,15 @@ def pause_sagemaker(schedule: ScheduleResponse, config: Mapping[str, Any]) -> li
     def failed(action: str, exc: Exception) -> SchedulePauseError:
         code = exc.response["Error"].get("Code", "") if isinstance(exc, ClientError) else ""
         if code == "ResourceNotFoundException":
-            todo = ("if the EventBridge schedule was deleted by hand, turn off ZenML's flag alone: "
-                    f"{flag_off_by_hand(schedule)}; otherwise check the schedule's `{TRIGGER_URL_KEY}` metadata")
+            todo = (
+                "if the EventBridge schedule was deleted by hand, turn off ZenML's flag alone: "
+                f"{flag_off_by_hand(schedule)}; otherwise check the schedule's `{TRIGGER_URL_KEY}` metadata"
+            )
         else:
-            todo = ("check that this run's AWS credentials allow scheduler:GetSchedule, "
-                    "scheduler:UpdateSchedule and iam:PassRole on the schedule's role, then rerun")
+            todo = (
+                "check that this run's AWS credentials allow scheduler:GetSchedule, "
+                "scheduler:UpdateSchedule and iam:PassRole on the schedule's role, then rerun"
+            )
         return not_paused(schedule.name, FLAVOR, f"{action} {where} failed: {type(exc).__name__}: {exc}", todo)
 
     try:
@@ -138,6 +141,5 @@ def pause_sagemaker(schedule: ScheduleResponse, config: Mapping[str, Any]) -> li
     except (BotoCoreError, ClientError) as exc:
         raise failed("disabling", exc) from exc
     if state != "DISABLED":
-        raise not_paused(schedule.name, FLAVOR, f"{where} is {state} after the update",
-                         "disable it in the EventBridge Scheduler console and rerun")
+        raise not_paused(schedule.name, FLAVOR, f"{where} is {state} after the update", "disable it in the EventBridge Scheduler console and rerun")
     return [f"{where}: disabled (definition otherwise unchanged)"]

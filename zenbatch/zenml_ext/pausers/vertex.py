@@ -52,10 +52,7 @@ def pause_vertex(schedule: ScheduleResponse, config: Mapping[str, Any]) -> list[
             "set it on the orchestrator component (`zenml orchestrator update <name> --location=<region>`)",
         )
     where = f"project {project or '(the credentials default)'}, location {location}"
-    access = (
-        f"check that this run's Google credentials may list and pause Vertex schedules in {where} "
-        "(role roles/aiplatform.user), then rerun"
-    )
+    access = f"check that this run's Google credentials may list and pause Vertex schedules in {where} (role roles/aiplatform.user), then rerun"
     try:
         from google.api_core.exceptions import GoogleAPIError
         from google.auth.exceptions import GoogleAuthError
@@ -65,9 +62,7 @@ def pause_vertex(schedule: ScheduleResponse, config: Mapping[str, Any]) -> list[
 
     calls_failed = (GoogleAPIError, GoogleAuthError, OSError)
     try:
-        found = aiplatform.PipelineJobSchedule.list(
-            filter=_display_name_filter(name), project=project, location=location
-        )
+        found = aiplatform.PipelineJobSchedule.list(filter=_display_name_filter(name), project=project, location=location)
     except calls_failed as exc:
         raise not_paused(name, FLAVOR, f"listing Vertex schedules failed: {type(exc).__name__}: {exc}", access) from exc
     if not found:
@@ -105,12 +100,17 @@ def _pause_one(vertex_schedule: Any, name: str, where: str) -> str:
     if state == states.COMPLETED:
         return f"Vertex schedule {resource}: COMPLETED, it fires no more"
     if state != states.ACTIVE:
-        raise not_paused(name, FLAVOR, f"Vertex schedule {resource} is {state.name}",
-                         f"look at it in the Vertex AI console ({where}) and pause it there, then rerun")
+        raise not_paused(
+            name,
+            FLAVOR,
+            f"Vertex schedule {resource} is {state.name}",
+            f"look at it in the Vertex AI console ({where}) and pause it there, then rerun",
+        )
     vertex_schedule.pause()
     # The pause call returns nothing: read the state back rather than assume it.
     after = states(vertex_schedule.state)
     if after != states.PAUSED:
-        raise not_paused(name, FLAVOR, f"Vertex schedule {resource} is {after.name} after pause",
-                         f"pause it in the Vertex AI console ({where}), then rerun")
+        raise not_paused(
+            name, FLAVOR, f"Vertex schedule {resource} is {after.name} after pause", f"pause it in the Vertex AI console ({where}), then rerun"
+        )
     return f"Vertex schedule {resource}: paused"

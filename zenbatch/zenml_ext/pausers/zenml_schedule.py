@@ -20,7 +20,7 @@ def deactivate_hint(name_or_id: object) -> str:
 def flag_off_by_hand(schedule: ScheduleResponse) -> str:
     """The command that turns off ZenML's stored flag alone, for messages."""
     return (
-        "python -c \"from uuid import UUID; from zenml.client import Client; "
+        'python -c "from uuid import UUID; from zenml.client import Client; '
         "from zenml.models import ScheduleUpdate; "
         f"Client().zen_store.update_schedule(UUID('{schedule.id}'), ScheduleUpdate(active=False))\""
     )
@@ -48,9 +48,7 @@ def turn_off_stored_flag(schedule: ScheduleResponse, orchestrator: str, client: 
     from zenml.models import ScheduleUpdate
 
     try:
-        updated = client.zen_store.update_schedule(
-            schedule_id=schedule.id, schedule_update=ScheduleUpdate(active=False)
-        )
+        updated = client.zen_store.update_schedule(schedule_id=schedule.id, schedule_update=ScheduleUpdate(active=False))
     except (ZenMLBaseException, KeyError, OSError) as exc:
         raise SchedulePauseError(
             f"Schedule {schedule.name!r} is paused on the {orchestrator} orchestrator, but ZenML's "
@@ -106,8 +104,7 @@ def pause_through_zenml(schedule: ScheduleResponse, orchestrator: str, client: C
             orchestrator,
             "ZenML skipped the update (see its warning above: no orchestrator component found for the "
             "schedule, or one that does not support schedule updates)",
-            "check with `zenml pipeline schedule list` which orchestrator the schedule belongs to and "
-            "that it is still registered",
+            "check with `zenml pipeline schedule list` which orchestrator the schedule belongs to and that it is still registered",
         )
     step = (
         f"ZenML paused schedule {schedule.name!r} on the {orchestrator} orchestrator and set its stored "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from zenbatch.jobs import BatchJob
+from zenbatch.jobs import BatchJob, ShardStatus
 from zenbatch.lifecycle.files import expiring
 from zenbatch.providers import PROFILES
 from zenbatch.reports.html import figures, money, number, page, parts_bar, section, table, text
@@ -33,7 +33,7 @@ def _timeline(job: BatchJob) -> str:
     spans = []
     for s in job.shards:
         note = f" · retry of shard {', '.join(map(str, s.homes))}" if s.attempt > 1 and s.homes else ""
-        if s.status.value == "pending" and s.deferred:
+        if s.status is ShardStatus.PENDING and s.deferred:
             note += " · waits"
         spans.append(Span(f"shard {s.index}" + (f" (attempt {s.attempt})" if s.attempt > 1 else ""), s.submitted_at,
                           s.finished_at if s.status.is_terminal() else None, s.status.value, note))  # fmt: skip

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from zenbatch.preview import preview
     from zenbatch.pricing import money
     from zenbatch.providers.factory import make_provider
+    from zenbatch.reports.html import shorten
 
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency {args.concurrency}: send at least 1 request at a time")
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(column)
     for row in result.results.itertuples():
         answer = row.content if row.status == "succeeded" else f"{row.error_code}: {row.error_message}"
-        table.add_row(str(row.custom_id), str(row.status), _short(answer), f"{row.prompt_tokens:,} / {row.completion_tokens:,}",
+        table.add_row(str(row.custom_id), str(row.status), shorten(answer, 80), f"{row.prompt_tokens:,} / {row.completion_tokens:,}",
                       money(row.cost_usd))  # fmt: skip
     console = Console()
     console.print(table)
@@ -64,8 +65,3 @@ def run(args: argparse.Namespace) -> int:
         write_results(iter([result.results]), Path(args.out))
         console.print(f"{len(result.results):,} rows -> {args.out}", highlight=False)
     return 0 if result.succeeded == len(result.results) else 1
-
-
-def _short(text: object, width: int = 80) -> str:
-    value = "" if text is None or text != text else str(text)
-    return value if len(value) <= width else value[: width - 1] + "…"

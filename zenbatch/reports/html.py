@@ -24,9 +24,11 @@ th{background:#f5f7fa} td.num{text-align:right;font-variant-numeric:tabular-nums
 .warning{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px;margin:4px 0}
 code{font-size:12px;background:#f5f7fa;padding:1px 3px;border-radius:3px}
 """
+# One colour per status of a row or a shard, for the bars and the pictures alike.
 COLOURS = {
     "succeeded": "#2f9e44", "completed": "#2f9e44", "failed": "#e03131", "missing": "#868e96",
-    "expired": "#f08c00", "cancelled": "#adb5bd", "in_progress": "#1c7ed6", "pending": "#ced4da",
+    "expired": "#f08c00", "cancelled": "#adb5bd", "validating": "#74c0fc", "in_progress": "#1c7ed6",
+    "finalizing": "#1971c2", "cancelling": "#ced4da", "pending": "#ced4da",
 }  # fmt: skip
 _PALETTE = ["#1c7ed6", "#2f9e44", "#f08c00", "#ae3ec9", "#e03131", "#0c8599", "#868e96"]
 
@@ -46,9 +48,15 @@ def money(value: float | None, currency: str = "USD") -> str:
     return escape(pricing.money(value, currency))
 
 
+def shorten(value: Any, limit: int) -> str:
+    """A value as text of at most ``limit`` characters, cut with an ellipsis; None (or NaN) as nothing."""
+    raw = "" if value is None or value != value else str(value)
+    return raw if len(raw) <= limit else raw[: limit - 1] + "…"
+
+
 def clip(value: Any, limit: int = 160) -> str:
-    raw = "" if value is None else str(value)
-    return text(raw if len(raw) <= limit else raw[: limit - 1] + "…")
+    """:func:`shorten`, escaped for a card."""
+    return text(shorten(value, limit))
 
 
 def page(title: str, subtitle: str, *sections: str) -> str:

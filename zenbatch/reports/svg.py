@@ -9,15 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from zenbatch import pricing
+from zenbatch.reports.html import COLOURS, shorten
+
 WIDTH = 640
 ROW = 22  # pixels per timeline or bar row
 LABEL = 150  # the width of the labels' column
+LABEL_CHARS = 18  # the longest label the heat map writes whole
 FONT = "font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:12px"
-OUTCOME = {
-    "completed": "#2f9e44", "failed": "#e03131", "expired": "#f08c00", "cancelled": "#adb5bd",
-    "validating": "#74c0fc", "in_progress": "#1c7ed6", "finalizing": "#1971c2", "cancelling": "#ced4da",
-    "pending": "#e9ecef",
-}  # fmt: skip
 
 
 def _svg(height: int, body: str, label: str) -> str:
@@ -62,7 +61,7 @@ def timeline(spans: Sequence[Span], now: float) -> str:
     for row, span in enumerate(spans):
         y = 18 + row * ROW
         marks.append(_text(LABEL - 8, y + 12, span.label, "end"))
-        colour = OUTCOME.get(span.status, "#868e96")
+        colour = COLOURS.get(span.status, "#868e96")
         if span.start is None:
             marks.append(f"<rect x='{LABEL}' y='{y + 2}' width='{WIDTH - LABEL - 70}' height='14' rx='3' fill='none' "
                          f"stroke='#adb5bd' stroke-dasharray='4 3'><title>{escape(span.label)}: {escape(span.status)}"
@@ -83,7 +82,7 @@ def timeline(spans: Sequence[Span], now: float) -> str:
     height = 18 + len(spans) * ROW + 30
     axis = (f"<line x1='{LABEL}' y1='{height - 26}' x2='{WIDTH - 70}' y2='{height - 26}' stroke='#cbd2d9'/>"
             + _text(LABEL, height - 12, "first submission") + _text(WIDTH - 70, height - 12, f"+{_duration(finish - origin)}", "end"))  # fmt: skip
-    shown = [(name, OUTCOME[name]) for name in dict.fromkeys(s.status for s in spans) if name in OUTCOME]
+    shown = [(name, COLOURS[name]) for name in dict.fromkeys(s.status for s in spans) if name in COLOURS]
     return _svg(height + 14, "".join(marks) + axis + _legend(shown, height + 10), "shard timeline")
 
 
@@ -122,10 +121,10 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], counts: Sequence[Seque
     for j, column in enumerate(columns):
         x = LABEL + j * cell + cell / 2
         marks.append(f"<text x='{x:.1f}' y='{top - 8}' text-anchor='start' fill='#323f4b' transform='rotate(-35 {x:.1f} {top - 8})'>"
-                     f"{escape(_short(column))}</text>")  # fmt: skip
+                     f"{escape(shorten(column, LABEL_CHARS))}</text>")  # fmt: skip
     for i, (label, values) in enumerate(zip(rows, counts, strict=False)):
         y = top + i * cell
-        marks.append(_text(LABEL - 8, y + cell / 2 + 4, _short(label), "end"))
+        marks.append(_text(LABEL - 8, y + cell / 2 + 4, shorten(label, LABEL_CHARS), "end"))
         total = sum(values) or 1
         for j, value in enumerate(values):
             hit = j < len(columns) and columns[j] == label
@@ -141,14 +140,8 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], counts: Sequence[Seque
     return _svg(height, _text(6, top + len(rows) * cell / 2, "truth", colour="#616e7c") + "".join(marks), "confusion matrix")
 
 
-def _short(label: str, limit: int = 18) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
 def _figure(value: float, unit: str) -> str:
-    if unit == "money":
-        return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"
-    return f"{value:,.0f}{unit}"
+    return pricing.money(value) if unit == "money" else f"{value:,.0f}{unit}"
 
 
 def _duration(seconds: float) -> str:

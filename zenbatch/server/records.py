@@ -7,6 +7,8 @@ never ran has ``"response": null`` and ``"error": {"code", "message"}``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from zenbatch.results import usage_of
@@ -45,6 +47,25 @@ def custom_id_of(raw: bytes) -> str:
     return str(orjson.loads(raw)["custom_id"])
 
 
+def answer(engine: Engine, faults: FaultInjector, endpoint: str, body: dict[str, Any], *, draw: tuple[str, str]) -> EngineReply:
+    """One request through the faults (its delay, and a failure drawn by ``draw``) and the engine.
+
+    An engine bug on one request must not take the batch (or the server) down: it becomes that
+    request's 500.
+
+    Raises:
+        EngineStopped: the server is stopping.
+    """
+    faults.delay()
+    if (status := faults.failure_status(*draw)) is not None:
+        return faults.failure(status)
+    try:
+        return engine.execute(endpoint, body)
+    except (RuntimeError, TypeError, KeyError, IndexError, OSError) as exc:
+        message = f"The {engine.name} engine failed on this request: {type(exc).__name__}: {exc}"
+        return EngineReply(500, error_body(message, "server_error", "server_error"))
+
+
 def run_line(engine: Engine, faults: FaultInjector, batch_id: str, endpoint: str, number: int, raw: bytes) -> LineResult:
     """Run one validated request line through faults and the engine.
 
@@ -53,17 +74,7 @@ def run_line(engine: Engine, faults: FaultInjector, batch_id: str, endpoint: str
     """
     record = orjson.loads(raw)
     custom_id = str(record["custom_id"])
-    faults.delay()
-    if (status := faults.failure_status(batch_id, custom_id)) is not None:
-        reply = faults.failure(status)
-    else:
-        try:
-            reply = engine.execute(endpoint, record["body"])
-        except (RuntimeError, TypeError, KeyError, IndexError, OSError) as exc:
-            # An engine bug on one line must not take the batch down: it becomes that line's 500.
-            reply = EngineReply(500, error_body(
-                f"The {engine.name} engine failed on this request: {type(exc).__name__}: {exc}",
-                "server_error", "server_error"))  # fmt: skip
+    reply = answer(engine, faults, endpoint, record["body"], draw=(batch_id, custom_id))
     tokens = usage_of(reply.body) if reply.ok else (0, 0, 0, 0)
     return LineResult(
         line=number, custom_id=custom_id, ok=reply.ok, record=response_record(custom_id, reply),

@@ -18,6 +18,7 @@ from zenbatch.server.engines.base import Engine, EngineReply
 from zenbatch.server.faults import FaultInjector
 from zenbatch.server.ids import file_path, is_batch_id, is_file_id, new_batch_id, new_file_id
 from zenbatch.server.objects import TERMINAL, BatchCreate, BatchObject, FileDeleted, FileObject, ListPage
+from zenbatch.server.records import answer
 from zenbatch.server.scheduler import BatchScheduler
 from zenbatch.server.settings import DEFAULT_FILE_SECONDS, ServerSettings
 from zenbatch.server.store import Store, now
@@ -181,12 +182,10 @@ class BatchService:
             raise invalid("This server answers realtime requests whole; remove 'stream': true.", "stream")
         if not isinstance(body.get("model"), str) or not body["model"]:
             raise invalid("Missing required parameter: 'model'.", "model")
-        faults.delay()
         with self._realtime_lock:
             self._realtime_calls += 1
             draw = self._realtime_calls
-        status = faults.failure_status("realtime", str(draw))  # each call draws afresh, as a retry would
-        return faults.failure(status) if status is not None else self.engine.execute(endpoint, body)
+        return answer(self.engine, faults, endpoint, body, draw=("realtime", str(draw)))  # each call draws afresh, as a retry would
 
     def execution_counts(self) -> dict[str, int]:
         return self.store.execution_counts()
